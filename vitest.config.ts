@@ -1,0 +1,29 @@
+import { defineConfig } from "vitest/config";
+
+// Three suites: pure unit tests, integration tests that drive the built CLI against servers on 127.0.0.1
+// (in-process LDAPS directory, iLobby emulator, Secret Service), and the Samba AD DC suite.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      {
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: "ad",
+          include: ["test/ad/**/*.test.ts"],
+          globalSetup: ["test/ad/global-setup.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
