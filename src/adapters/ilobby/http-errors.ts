@@ -1,0 +1,119 @@
+/** Turns HTTP and network failures of the iLobby API into messages that say what to do. */
+import { errorCode, errorMessage, SyncError } from "../../core/errors.ts";
+
+export class HttpStatusError extends Error {
+  constructor(
+    readonly endpoint: "token" | "upload",
+    readonly status: number,
+    readonly body: string,
+    readonly retryAfter: string | null,
+  ) {
+    super(`HTTP ${status}${body ? `: ${body}` : ""}`);
+    this.name = "HttpStatusError";
+  }
+}
+
+const UNTRUSTED = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "CERT_UNTRUSTED",
+]);
+
+export function describeHttpError(error: HttpStatusError, context: { clientId: string }): SyncError {
+  const server = error.body ? ` The server said: ${error.body}` : "";
+  if (error.endpoint === "token" && (error.status === 400 || error.status === 401)) {
+    return new SyncError("ilobby", `iLobby refused the client credentials (HTTP ${error.status}).${server}`, {
+      cause: `the client id "${context.clientId}" or its secret is wrong, or the key was revoked in the portal`,
+      fix: "check ilobby.clientId and store the secret again with `ilobby-sync secret set client-secret`",
+      error,
+      data: { status: error.status },
+    });
+  }
+  if (error.status === 401 || error.status === 403) {
+    return new SyncError("ilobby", `iLobby refused the upload (HTTP ${error.status}).${server}`, {
+      cause: "the API key may lack address-book permission, or the token was rejected twice",
+      fix: "check the API key's permissions in the iLobby portal",
+      error,
+      data: { status: error.status },
+    });
+  }
+  if (error.status === 429 || error.status >= 500) {
+    return new SyncError("ilobby", `iLobby kept failing (HTTP ${error.status}) after all retries.${server}`, {
+      cause: "the iLobby service is busy or having problems",
+      fix: "nothing was changed by this run; it is safe to run again later",
+      error,
+      data: { status: error.status },
+    });
+  }
+  return new SyncError(
+    "ilobby",
+    `iLobby rejected the ${error.endpoint} request (HTTP ${error.status}).${server}`,
+    {
+      cause: error.endpoint === "upload" ? "the CSV or the request was not accepted" : undefined,
+      fix:
+        error.endpoint === "upload"
+          ? "check the file with `ilobby-sync validate`, and the URL settings ilobby.baseUrl and ilobby.uploadPath"
+          : "check ilobby.baseUrl and ilobby.tokenPath",
+      error,
+      data: { status: error.status },
+    },
+  );
+}
+
+/** undici wraps socket and TLS failures as TypeError("fetch failed") with the real error as `cause`. */
+export function describeNetworkError(error: unknown, url: string, viaProxy: boolean): SyncError | Error {
+  const root = (error as { cause?: unknown }).cause ?? error;
+  const code = errorCode(root) ?? errorCode(error) ?? "";
+  const message = errorMessage(root);
+  const host = new URL(url).host;
+  if (UNTRUSTED.has(code)) {
+    return new SyncError("ilobby", `the certificate presented for ${host} is not trusted (${code})`, {
+      cause: viaProxy
+        ? "a TLS-inspecting proxy or firewall re-signs traffic with its own CA"
+        : "a TLS-inspecting firewall or an unknown CA signed the certificate",
+      fix: "set ilobby.caFile to that CA's certificate (PEM); your network team can export it",
+    });
+  }
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
+    return new SyncError("ilobby", `the certificate for ${host} does not match the host name`, {
+      fix: "check ilobby.baseUrl",
+    });
+  }
+  if (/ERR_SSL_(UNSUPPORTED_PROTOCOL|TLSV1_ALERT_PROTOCOL_VERSION|WRONG_VERSION_NUMBER)/.test(code)) {
+    return new SyncError("ilobby", `${host} does not offer TLS 1.2 or newer`, {
+      fix: "check ilobby.baseUrl; iLobby requires TLS 1.2",
+    });
+  }
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") {
+    return new SyncError("ilobby", `cannot resolve ${host}`, {
+      cause: viaProxy
+        ? "the proxy host name does not resolve"
+        : "no DNS for the iLobby host from this machine",
+      fix: viaProxy
+        ? "check the proxy setting"
+        : "check DNS, or set ilobby.proxy if this network needs a proxy",
+    });
+  }
+  if (
+    code === "UND_ERR_CONNECT_TIMEOUT" ||
+    code === "ECONNREFUSED" ||
+    code === "ETIMEDOUT" ||
+    code === "EHOSTUNREACH" ||
+    code === "ENETUNREACH"
+  ) {
+    // Retryable: returned as a plain Error so the retry loop sees a network failure.
+    return Object.assign(new Error(`cannot connect to ${host} (${code})`), {
+      code,
+      hint: viaProxy
+        ? "check the proxy"
+        : "check the network path or set ilobby.proxy if a proxy is required",
+    });
+  }
+  if (/timeout|aborted/i.test(`${code} ${message} ${(error as Error).name}`)) {
+    return Object.assign(new Error(`${host} did not answer in time`), { code: code || "TIMEOUT" });
+  }
+  return Object.assign(new Error(`request to ${host} failed: ${message}`), { code });
+}

@@ -1,0 +1,47 @@
+import type { Command } from "commander";
+import { streamCsvFile } from "../../adapters/files/csv-file.ts";
+import { type CsvValidationReport, createCsvValidator } from "../../core/csv-validation.ts";
+import { EXIT_CODES } from "../../core/errors.ts";
+import type { CommandContext } from "../context.ts";
+
+export async function validateCsvFile(
+  path: string,
+  sites: readonly string[] | undefined,
+): Promise<CsvValidationReport> {
+  const validator = createCsvValidator({ sites });
+  await streamCsvFile(path, validator);
+  return validator.finish();
+}
+
+export function renderValidationReport(path: string, report: CsvValidationReport): string {
+  const lines = report.problems.map(
+    (problem) =>
+      `${path}:${problem.line}${problem.column ? ` ${problem.column}` : ""}: ${problem.severity}: ${problem.message}`,
+  );
+  if (report.problemsOmitted > 0) lines.push(`... and ${report.problemsOmitted} more problem(s)`);
+  const sites = Object.entries(report.recordsPerSite)
+    .map(([site, count]) => `${site || "(no SITE)"} ${count}`)
+    .join(", ");
+  lines.push(
+    `${report.valid ? "valid" : "INVALID"}: ${report.records} record(s), ${report.errors} error(s), ${report.warnings} warning(s)${sites ? ` (${sites})` : ""}`,
+  );
+  return lines.join("\n");
+}
+
+export function registerValidate(program: Command, context: CommandContext): void {
+  program
+    .command("validate")
+    .description(
+      "check an iLobby CSV made anywhere: header, EMAIL present, well-formed and unique, SITE in `sites`",
+    )
+    .argument("<file>", "the CSV file to check")
+    .action(async (file: string) => {
+      const sites = (await context.loadConfigIfAny())?.config.sites;
+      const report = await validateCsvFile(file, sites);
+      context.output.result(
+        () => renderValidationReport(file, report),
+        () => ({ ok: report.valid, file, ...report }),
+      );
+      if (!report.valid) context.setExitCode(EXIT_CODES.data);
+    });
+}

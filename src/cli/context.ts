@@ -1,0 +1,44 @@
+/** What every command gets: output, the outside world, and config loading that honours --config. */
+import { type LoadedConfig, loadConfig } from "../adapters/files/config-file.ts";
+import { SyncError } from "../core/errors.ts";
+import type { Output } from "./output.ts";
+import type { Environment } from "./wiring.ts";
+
+export interface CommandContext {
+  readonly output: Output;
+  readonly environment: Environment;
+  readonly cwd: string;
+  /** The config named by --config / ILOBBY_SYNC_CONFIG, or found in the working directory. */
+  loadConfig(): Promise<LoadedConfig>;
+  /** Like loadConfig, but undefined when no config exists and none was asked for. */
+  loadConfigIfAny(): Promise<LoadedConfig | undefined>;
+  /** A command that printed its own result and still failed (e.g. an invalid CSV) sets its exit code here. */
+  setExitCode(code: number): void;
+}
+
+export function createCommandContext(options: {
+  output: () => Output;
+  environment: Environment;
+  cwd: string;
+  configPath: () => string | undefined;
+  setExitCode: (code: number) => void;
+}): CommandContext {
+  return {
+    get output() {
+      return options.output();
+    },
+    environment: options.environment,
+    cwd: options.cwd,
+    loadConfig: () => loadConfig(options.configPath(), options.cwd),
+    async loadConfigIfAny() {
+      const explicit = options.configPath() ?? options.environment.env.ILOBBY_SYNC_CONFIG;
+      try {
+        return await loadConfig(explicit, options.cwd);
+      } catch (error) {
+        if (!explicit && error instanceof SyncError && error.data?.notFound) return undefined;
+        throw error;
+      }
+    },
+    setExitCode: options.setExitCode,
+  };
+}

@@ -1,0 +1,2 @@
+export { type ConfigProblem, type ConfigResult, formatPath, parseConfigText } from "./parse.ts";
+export * from "./schema.ts";

@@ -1,0 +1,132 @@
+/**
+ * Turns the text of a YAML config into a validated Config, or into a list of problems that each name the key path
+ * and the line. Pure: no file access, so tests and `validate`-style tooling can call it directly.
+ */
+import { isMap, LineCounter, parseDocument } from "yaml";
+import type { z } from "zod";
+import { editDistance } from "../edit-distance.ts";
+import { type Config, configObjectSchema, configSchema, directorySchema, ilobbySchema } from "./schema.ts";
+
+export interface ConfigProblem {
+  /** Key path such as `directory.searchBases[0].base`; empty for the document itself. */
+  path: string;
+  line: number | undefined;
+  message: string;
+}
+
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: ConfigProblem[] };
+
+type PathSegment = string | number;
+
+/** Keys that would hold a secret: secrets belong in the keychain, never in a file. */
+const SECRET_KEY =
+  /^(client_?secret|secret|password|passwd|pass|bind_?password|api_?key|access_?token|token)$/i;
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let text = "";
+  for (const segment of path) {
+    if (typeof segment === "number") text += `[${segment}]`;
+    else text += text === "" ? String(segment) : `.${String(segment)}`;
+  }
+  return text;
+}
+
+export function parseConfigText(text: string): ConfigResult {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const lineAt = (offset: number | undefined) =>
+    offset === undefined ? undefined : lineCounter.linePos(offset).line;
+
+  if (document.errors.length > 0) {
+    return {
+      ok: false,
+      problems: document.errors.map((error) => ({
+        path: "",
+        line: lineAt(error.pos[0]),
+        message: `YAML syntax error: ${error.message.split("\n")[0]}`,
+      })),
+    };
+  }
+
+  const raw: unknown = document.toJS();
+  if (raw === null || raw === undefined) {
+    return { ok: false, problems: [{ path: "", line: 1, message: "the config file is empty" }] };
+  }
+
+  const lineOfPath = (path: readonly PathSegment[]): number | undefined => {
+    const node = document.getIn(path, true) as { range?: [number, number, number] } | undefined;
+    if (node?.range) return lineAt(node.range[0]);
+    // The key itself may be missing: point at the nearest parent that exists.
+    return path.length > 0 ? lineOfPath(path.slice(0, -1)) : undefined;
+  };
+  const lineOfKey = (path: readonly PathSegment[], key: string): number | undefined => {
+    const parent = path.length === 0 ? document.contents : document.getIn(path, true);
+    if (isMap(parent)) {
+      const pair = parent.items.find((item) => (item.key as { value?: unknown } | null)?.value === key);
+      const range = (pair?.key as { range?: [number, number, number] } | null)?.range;
+      if (range) return lineAt(range[0]);
+    }
+    return lineOfPath(path);
+  };
+
+  const secretProblems = findSecretKeys(raw).map(({ path, key }) => ({
+    path: formatPath([...path, key]),
+    line: lineOfKey(path, key),
+    message:
+      `secrets must not be stored in the config file. Remove "${key}" and store the value in the OS keychain ` +
+      "with `ilobby-sync secret set <name>` (or an ILOBBY_SYNC_* environment variable)",
+  }));
+  if (secretProblems.length > 0) return { ok: false, problems: secretProblems };
+
+  const result = configSchema.safeParse(raw);
+  if (result.success) return { ok: true, config: result.data };
+  return {
+    ok: false,
+    problems: result.error.issues.flatMap((issue) => describeIssue(issue, lineOfPath, lineOfKey)),
+  };
+}
+
+function describeIssue(
+  issue: z.core.$ZodIssue,
+  lineOfPath: (path: readonly PathSegment[]) => number | undefined,
+  lineOfKey: (path: readonly PathSegment[], key: string) => number | undefined,
+): ConfigProblem[] {
+  const path = issue.path.filter((segment): segment is PathSegment => typeof segment !== "symbol");
+  if (issue.code === "unrecognized_keys") {
+    return issue.keys.map((key) => ({
+      path: formatPath([...path, key]),
+      line: lineOfKey(path, key),
+      message: `unknown key "${key}"${suggestKey(key, path)} (a misspelt key would silently do nothing)`,
+    }));
+  }
+  if (issue.code === "invalid_type" && issue.input === undefined) {
+    return [{ path: formatPath(path), line: lineOfPath(path), message: "is required" }];
+  }
+  return [{ path: formatPath(path), line: lineOfPath(path), message: issue.message }];
+}
+
+const KNOWN_KEYS: Record<string, readonly string[]> = {
+  "": Object.keys(configObjectSchema.shape),
+  ilobby: Object.keys(ilobbySchema.shape),
+  directory: Object.keys(directorySchema.shape),
+};
+
+function suggestKey(key: string, path: readonly PathSegment[]): string {
+  const candidates = KNOWN_KEYS[formatPath(path)] ?? [];
+  const lower = key.toLowerCase();
+  const match = candidates.find(
+    (candidate) => candidate.toLowerCase() === lower || editDistance(candidate.toLowerCase(), lower) <= 2,
+  );
+  return match ? `; did you mean "${match}"?` : "";
+}
+
+function findSecretKeys(value: unknown, path: PathSegment[] = []): { path: PathSegment[]; key: string }[] {
+  if (Array.isArray(value)) return value.flatMap((item, index) => findSecretKeys(item, [...path, index]));
+  if (typeof value !== "object" || value === null) return [];
+  // Keys of mapping tables are data (glob patterns, group DNs), not settings.
+  if (path.at(-1) === "map") return [];
+  return Object.entries(value).flatMap(([key, child]) => [
+    ...(SECRET_KEY.test(key) ? [{ path, key }] : []),
+    ...findSecretKeys(child, [...path, key]),
+  ]);
+}

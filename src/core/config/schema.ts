@@ -1,0 +1,188 @@
+/**
+ * The configuration schema: the single source of truth for validation, defaults, TypeScript types and the
+ * JSON Schema shipped for editors. Every key here is a contract with administrators' config files.
+ */
+import { z } from "zod";
+import { COLUMNS } from "../columns.ts";
+
+const nonEmpty = z.string().trim().min(1, { error: "must not be empty" });
+
+const httpsUrl = z.url({ protocol: /^https$/, error: "must be an https:// URL (TLS is required)" });
+
+const ldapUrl = z.url({
+  protocol: /^ldaps?$/,
+  error: "must be an ldaps:// URL (or ldap:// with startTls: true)",
+});
+
+const attributeNames = z.union([nonEmpty, z.array(nonEmpty).min(1)], {
+  error: "must be an attribute name or a list of attribute names",
+});
+
+export const columnRuleSchema = z.union(
+  [
+    attributeNames,
+    z.strictObject({ value: z.string().meta({ description: "A fixed value for every record." }) }),
+    z.strictObject({
+      attribute: attributeNames.meta({
+        description: "Attribute(s) to read; the first non-empty value wins.",
+      }),
+      map: z.record(z.string(), z.string()).optional().meta({
+        description: "Translation table; keys may be globs (TOR-*). Unmatched values are kept as they are.",
+      }),
+      default: z.string().optional().meta({ description: "Used when the attribute is empty." }),
+    }),
+  ],
+  {
+    error:
+      "must be an attribute name, a list of attribute names, { value: ... } or { attribute: ..., map: ..., default: ... }",
+  },
+);
+
+export type ColumnRuleInput = z.input<typeof columnRuleSchema>;
+
+const DEFAULT_MAPPING = {
+  FIRSTNAME: "givenName",
+  LASTNAME: "sn",
+  TITLE: "title",
+  DIVISION: "department",
+  EMAIL: ["mail", "userPrincipalName"],
+  MOBILE: "mobile",
+  DESKPHONE: "telephoneNumber",
+  SITE: "physicalDeliveryOfficeName",
+} satisfies Record<(typeof COLUMNS)[number], ColumnRuleInput>;
+
+const mappingShape = Object.fromEntries(
+  COLUMNS.map((column) => [
+    column,
+    columnRuleSchema.optional().meta({ description: `Source of ${column}.` }),
+  ]),
+) as Record<(typeof COLUMNS)[number], z.ZodOptional<typeof columnRuleSchema>>;
+
+export const ilobbySchema = z.strictObject({
+  clientId: nonEmpty.meta({
+    description: "iLobby API client id. Its secret is stored with `ilobby-sync secret set`.",
+  }),
+  baseUrl: httpsUrl
+    .default("https://partnerapi.goilobby.com")
+    .meta({ description: "iLobby partner API base URL." }),
+  tokenPath: z
+    .string()
+    .startsWith("/")
+    .default("/auth/connect/token")
+    .meta({ description: "OAuth2 token endpoint path." }),
+  uploadPath: z
+    .string()
+    .startsWith("/")
+    .default("/addressbook/uploadcsv")
+    .meta({ description: "CSV upload path." }),
+  caFile: nonEmpty.optional().meta({
+    description: "Extra trusted CA (PEM), e.g. a TLS-inspecting proxy. System and Node roots stay trusted.",
+  }),
+  proxy: z
+    .url({ protocol: /^https?$/, error: "must be an http:// or https:// proxy URL" })
+    .optional()
+    .meta({
+      description: "HTTP(S) proxy for iLobby requests. HTTPS_PROXY and NO_PROXY are honoured when unset.",
+    }),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .positive()
+    .default(60)
+    .meta({ description: "Timeout for each HTTP request." }),
+  retry: z
+    .strictObject({
+      attempts: z
+        .number()
+        .int()
+        .min(1)
+        .max(10)
+        .default(4)
+        .meta({ description: "Attempts per request, the first included." }),
+      maxSeconds: z
+        .number()
+        .int()
+        .positive()
+        .default(300)
+        .meta({ description: "No retry starts after this long." }),
+      initialDelayMs: z
+        .number()
+        .int()
+        .min(0)
+        .default(1000)
+        .meta({ description: "First backoff delay; doubles, with jitter." }),
+    })
+    .default({ attempts: 4, maxSeconds: 300, initialDelayMs: 1000 })
+    .meta({
+      description: "Retries on network errors, HTTP 429 (honouring Retry-After) and 5xx; never on other 4xx.",
+    }),
+});
+
+const searchBaseSchema = z.union(
+  [
+    nonEmpty.transform((base) => ({ base, site: undefined as string | undefined })),
+    z.strictObject({
+      base: nonEmpty.meta({ description: "Distinguished name of the OU or container to search (subtree)." }),
+      site: nonEmpty
+        .optional()
+        .meta({ description: "SITE for everyone found under this base (wins over mapping)." }),
+    }),
+  ],
+  { error: "must be a DN or { base: DN, site: name }" },
+);
+
+export const directorySchema = z.strictObject({
+  url: z
+    .union([ldapUrl, z.array(ldapUrl).min(1)])
+    .transform((url) => (Array.isArray(url) ? url : [url]))
+    .meta({ description: "Domain controller URL, or a list tried in order (fail-over)." }),
+  bindDn: nonEmpty.meta({ description: "Service account: a DN, a UPN (user@domain) or DOMAIN\\user." }),
+  caFile: nonEmpty.optional().meta({ description: "CA certificate (PEM) of the domain controllers." }),
+  startTls: z
+    .boolean()
+    .default(false)
+    .meta({ description: "Upgrade ldap:// with StartTLS. Plain LDAP is refused." }),
+  searchBases: z.array(searchBaseSchema).min(1, { error: "needs at least one search base" }),
+  groups: z.array(nonEmpty).default([]).meta({ description: "Only members of any of these groups (DNs)." }),
+  nestedGroups: z.boolean().default(true).meta({ description: "Count members of nested groups too." }),
+  includeDisabled: z.boolean().default(false).meta({ description: "Include disabled accounts." }),
+  filter: nonEmpty
+    .optional()
+    .meta({ description: "Extra LDAP filter, ANDed with the others, e.g. (title=*)." }),
+  pageSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(500)
+    .meta({ description: "Entries per page (AD serves at most 1000 per page)." }),
+  timeoutSeconds: z
+    .number()
+    .int()
+    .positive()
+    .default(120)
+    .meta({ description: "Time limit for the whole search." }),
+});
+
+export const configObjectSchema = z.strictObject({
+  ilobby: ilobbySchema,
+  directory: directorySchema,
+  mapping: z
+    .strictObject(mappingShape)
+    .default({})
+    .meta({ description: "iLobby column -> AD attribute(s)." }),
+  sites: z.array(nonEmpty).min(1).optional().meta({
+    description: "Site names exactly as configured in the iLobby portal; any other SITE is an error.",
+  }),
+});
+
+export const configSchema = configObjectSchema.transform((config) => ({
+  ...config,
+  mapping: { ...DEFAULT_MAPPING, ...config.mapping },
+}));
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+export type DirectoryConfig = Config["directory"];
+export type IlobbyConfig = Config["ilobby"];
+export type MappingConfig = Config["mapping"];

@@ -1,0 +1,11 @@
+/** Writes iLobby CSV: the exact header, RFC 4180 quoting, CRLF line ends, UTF-8 (accents kept). */
+import { stringify } from "csv-stringify/sync";
+import { COLUMNS, type Row } from "./columns.ts";
+
+export function toCsv(rows: readonly Row[]): string {
+  return stringify(rows as Row[], {
+    header: true,
+    columns: [...COLUMNS],
+    record_delimiter: "windows",
+  });
+}

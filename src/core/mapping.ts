@@ -1,0 +1,214 @@
+/**
+ * Maps directory entries to iLobby rows. Pure: the same entries and settings always give the same rows, in the
+ * same order, with the same list of skipped records and why.
+ */
+import picomatch from "picomatch";
+import { COLUMNS, type Column, MAX_NAME_LENGTH, type Row } from "./columns.ts";
+import type { ColumnRuleInput, MappingConfig } from "./config/schema.ts";
+import { emailKey, isWellFormedEmail } from "./email.ts";
+import { checkSite, describeSiteProblem } from "./sites.ts";
+
+/** One object found by a directory source. Attribute names are lower-case (LDAP names are case-insensitive). */
+export interface DirectoryEntry {
+  dn: string;
+  attributes: Readonly<Record<string, readonly string[]>>;
+  /** Indexes into the configured search bases under which this entry was found. */
+  baseIndexes: readonly number[];
+}
+
+export interface SearchBase {
+  base: string;
+  site?: string | undefined;
+}
+
+export interface MappingOptions {
+  mapping: MappingConfig;
+  searchBases: readonly SearchBase[];
+  sites?: readonly string[] | undefined;
+}
+
+export type SiteSource = "base" | "attribute" | "default" | "none";
+
+export interface MappedRecord {
+  dn: string;
+  row: Row;
+  siteSource: SiteSource;
+}
+
+export type SkipReason = "no-email" | "invalid-email" | "duplicate-email" | "unknown-site" | "missing-site";
+
+export interface SkippedRecord {
+  dn: string;
+  email: string;
+  reason: SkipReason;
+  message: string;
+}
+
+export interface RecordWarning {
+  dn: string;
+  email: string;
+  message: string;
+}
+
+export interface MappingResult {
+  records: MappedRecord[];
+  skipped: SkippedRecord[];
+  warnings: RecordWarning[];
+}
+
+interface ColumnRule {
+  attributes: string[];
+  value?: string;
+  translate?: (value: string) => string | undefined;
+  fallback?: string;
+}
+
+function compileRule(rule: ColumnRuleInput): ColumnRule {
+  if (typeof rule === "string") return { attributes: [rule.toLowerCase()] };
+  if (Array.isArray(rule)) return { attributes: rule.map((name) => name.toLowerCase()) };
+  if ("value" in rule) return { attributes: [], value: rule.value.trim() };
+  const attributes = (Array.isArray(rule.attribute) ? rule.attribute : [rule.attribute]).map((name) =>
+    name.toLowerCase(),
+  );
+  const compiled: ColumnRule = { attributes };
+  if (rule.map) {
+    const table = Object.entries(rule.map).map(
+      ([pattern, target]) => [picomatch(pattern, { nocase: true, dot: true }), target] as const,
+    );
+    compiled.translate = (value) => table.find(([matches]) => matches(value))?.[1];
+  }
+  if (rule.default !== undefined) compiled.fallback = rule.default.trim();
+  return compiled;
+}
+
+/** The attributes a mapping needs from the directory: nothing more is requested. */
+export function attributesNeeded(mapping: MappingConfig): string[] {
+  const names = new Set<string>();
+  for (const column of COLUMNS) {
+    for (const attribute of compileRule(mapping[column]).attributes) names.add(attribute);
+  }
+  return [...names].sort();
+}
+
+function firstValue(entry: DirectoryEntry, attributes: readonly string[]): string {
+  for (const attribute of attributes) {
+    for (const value of entry.attributes[attribute] ?? []) {
+      const trimmed = value.trim();
+      if (trimmed !== "") return trimmed;
+    }
+  }
+  return "";
+}
+
+function applyRule(entry: DirectoryEntry, rule: ColumnRule): { value: string; fromFallback: boolean } {
+  if (rule.value !== undefined) return { value: rule.value, fromFallback: false };
+  const raw = firstValue(entry, rule.attributes);
+  if (raw === "") return { value: rule.fallback ?? "", fromFallback: rule.fallback !== undefined };
+  return { value: rule.translate?.(raw) ?? raw, fromFallback: false };
+}
+
+/** A base "contains" a DN when the DN ends with it; compare case-insensitively as AD does. */
+function siteFromBases(entry: DirectoryEntry, searchBases: readonly SearchBase[]): string | undefined {
+  // With overlapping bases, the most specific (longest) base that names a site wins.
+  let best: SearchBase | undefined;
+  for (const index of entry.baseIndexes) {
+    const base = searchBases[index];
+    if (base?.site && (!best || base.base.length > best.base.length)) best = base;
+  }
+  return best?.site;
+}
+
+/** The same object found under several (overlapping) bases is one record. */
+export function mergeEntriesByDn(entries: readonly DirectoryEntry[]): DirectoryEntry[] {
+  const byDn = new Map<string, DirectoryEntry>();
+  for (const entry of entries) {
+    const key = entry.dn.toLowerCase();
+    const existing = byDn.get(key);
+    if (existing) {
+      byDn.set(key, {
+        ...existing,
+        baseIndexes: [...new Set([...existing.baseIndexes, ...entry.baseIndexes])].sort((a, b) => a - b),
+      });
+    } else {
+      byDn.set(key, entry);
+    }
+  }
+  return [...byDn.values()];
+}
+
+export function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export function mapEntries(entries: readonly DirectoryEntry[], options: MappingOptions): MappingResult {
+  const rules = Object.fromEntries(
+    COLUMNS.map((column) => [column, compileRule(options.mapping[column])]),
+  ) as Record<Column, ColumnRule>;
+  const skipped: SkippedRecord[] = [];
+  const warnings: RecordWarning[] = [];
+  const candidates: MappedRecord[] = [];
+
+  for (const entry of mergeEntriesByDn(entries)) {
+    const row = {} as Row;
+    for (const column of COLUMNS) row[column] = applyRule(entry, rules[column]).value;
+
+    let siteSource: SiteSource = "none";
+    const baseSite = siteFromBases(entry, options.searchBases);
+    if (baseSite !== undefined) {
+      row.SITE = baseSite;
+      siteSource = "base";
+    } else if (row.SITE !== "") {
+      siteSource = applyRule(entry, rules.SITE).fromFallback ? "default" : "attribute";
+    }
+
+    const skip = (reason: SkipReason, message: string) =>
+      skipped.push({ dn: entry.dn, email: row.EMAIL, reason, message });
+    if (row.EMAIL === "") {
+      skip("no-email", "no EMAIL: none of the EMAIL attributes has a value");
+      continue;
+    }
+    if (!isWellFormedEmail(row.EMAIL)) {
+      skip("invalid-email", `EMAIL "${row.EMAIL}" is not a well-formed address`);
+      continue;
+    }
+    const site = checkSite(row.SITE, options.sites);
+    if (!site.ok) {
+      skip(site.reason === "missing" ? "missing-site" : "unknown-site", describeSiteProblem(row.SITE, site));
+      continue;
+    }
+    for (const column of ["FIRSTNAME", "LASTNAME"] as const) {
+      if (row[column].length > MAX_NAME_LENGTH) {
+        warnings.push({
+          dn: entry.dn,
+          email: row.EMAIL,
+          message: `${column} is longer than ${MAX_NAME_LENGTH} characters; iLobby may not sync it`,
+        });
+      }
+    }
+    candidates.push({ dn: entry.dn, row, siteSource });
+  }
+
+  // Duplicate EMAILs (iLobby's match key, case-insensitive): the entry whose DN sorts first is kept, the
+  // others are reported. Deterministic whatever order the directory returns entries in.
+  candidates.sort(
+    (a, b) =>
+      compareText(emailKey(a.row.EMAIL), emailKey(b.row.EMAIL)) ||
+      compareText(a.dn.toLowerCase(), b.dn.toLowerCase()),
+  );
+  const records: MappedRecord[] = [];
+  for (const candidate of candidates) {
+    const kept = records.at(-1);
+    if (kept && emailKey(kept.row.EMAIL) === emailKey(candidate.row.EMAIL)) {
+      skipped.push({
+        dn: candidate.dn,
+        email: candidate.row.EMAIL,
+        reason: "duplicate-email",
+        message: `EMAIL "${candidate.row.EMAIL}" is also used by ${kept.dn}, which is kept (its DN sorts first)`,
+      });
+      continue;
+    }
+    records.push(candidate);
+  }
+  skipped.sort((a, b) => compareText(a.dn.toLowerCase(), b.dn.toLowerCase()));
+  return { records, skipped, warnings };
+}

@@ -1,0 +1,48 @@
+/**
+ * Removes secrets from anything printed or logged: the exact values known to this run (client secret, bind
+ * password, tokens) and anything shaped like a credential (Bearer tokens, client_secret=..., user:pass@ in URLs).
+ */
+const REDACTED = "[REDACTED]";
+
+const CREDENTIAL_PATTERNS: [RegExp, string][] = [
+  [/(bearer\s+)[A-Za-z0-9._~+/=-]+/gi, `$1${REDACTED}`],
+  [
+    /((?:client_secret|access_token|refresh_token|password)["']?\s*[=:]\s*["']?)[^"'&\s,}]+/gi,
+    `$1${REDACTED}`,
+  ],
+  [/(\/\/[^/\s:@]+:)[^@\s/]+@/g, `$1${REDACTED}@`],
+];
+
+export interface Redactor {
+  add(secret: string | undefined): void;
+  redact(text: string): string;
+  redactValue<T>(value: T): T;
+}
+
+export function createRedactor(): Redactor {
+  const secrets = new Set<string>();
+  const redact = (text: string): string => {
+    let result = text;
+    // Longest first, so a secret that contains another is removed whole.
+    for (const secret of [...secrets].sort((a, b) => b.length - a.length))
+      result = result.split(secret).join(REDACTED);
+    for (const [pattern, replacement] of CREDENTIAL_PATTERNS) result = result.replace(pattern, replacement);
+    return result;
+  };
+  const redactValue = <T>(value: T): T => {
+    if (typeof value === "string") return redact(value) as T;
+    if (Array.isArray(value)) return value.map(redactValue) as T;
+    if (value && typeof value === "object") {
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactValue(item)])) as T;
+    }
+    return value;
+  };
+  return {
+    add(secret) {
+      // Very short values would redact ordinary words; secrets that short are refused elsewhere anyway.
+      if (secret && secret.length >= 4) secrets.add(secret);
+    },
+    redact,
+    redactValue,
+  };
+}
