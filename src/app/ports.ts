@@ -2,12 +2,16 @@
  * The small interfaces the use cases need from the outside world. Adapters implement them; tests pass fakes or
  * real servers. A new source (say Microsoft Graph) or target is a new adapter, not a change to the core.
  */
+import type { Row } from "../core/columns.ts";
 import type { DirectoryEntry } from "../core/mapping.ts";
 
 export interface DirectoryQuery {
   bases: readonly string[];
   filter: string;
   attributes: readonly string[];
+  /** Report, per entry, which of these groups it belongs to (directly, or nested when nestedGroups). */
+  membershipGroups: readonly string[];
+  nestedGroups: boolean;
 }
 
 export interface DirectorySource {
@@ -41,3 +45,33 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
+
+/** What was last uploaded to one target: the base of the diff and of the disable guard. */
+export interface LastUpload {
+  target: string;
+  clientId: string;
+  baseUrl: string;
+  uploadedAt: string;
+  runId: string;
+  rows: Row[];
+}
+
+export type LastUploadRead =
+  | { status: "found"; upload: LastUpload }
+  | { status: "missing" }
+  | { status: "corrupt"; problem: string };
+
+export interface StateStore {
+  readonly location: string;
+  /** Never throws for a missing or damaged file: that is reported and treated as a first run. */
+  readLastUpload(target: string): Promise<LastUploadRead>;
+  /** Atomic: a crash leaves the old state or the new one, never half of each. */
+  saveLastUpload(upload: LastUpload): Promise<void>;
+  /** One run at a time per state directory; throws SyncError("locked") when another run holds it. */
+  lock(): Promise<() => Promise<void>>;
+}
+
+/** Structured events of a run (JSON lines in log.file). */
+export interface RunLog {
+  event(event: string, fields?: Record<string, unknown>): void;
+}

@@ -1,32 +1,66 @@
 /**
- * The `run` use case: read the directory, plan the upload, and (unless it is a dry run) upload it. The plan is
- * computed completely before anything is sent, so a directory failure can never lead to a partial upload.
+ * The `run` use case: read the directory, plan every target's upload, compare with the last upload, apply the
+ * disable guard, and only then upload. The plan is complete before anything is sent, so a directory failure can
+ * never lead to a partial upload, and a target's state advances only after iLobby confirmed its upload.
  */
+import type { Row } from "../core/columns.ts";
 import type { Config } from "../core/config/schema.ts";
 import { toCsv } from "../core/csv.ts";
-import { SyncError } from "../core/errors.ts";
+import { diffUploads, type UploadDiff } from "../core/diff.ts";
+import { type ErrorCategory, EXIT_CODES, isSyncError, SyncError } from "../core/errors.ts";
+import { checkGuard, type GuardPolicy, type GuardVerdict } from "../core/guard.ts";
 import { buildQuery, planFromEntries, type SyncPlan } from "../core/plan.ts";
-import type { AddressBookTarget, DirectorySource, UploadReceipt } from "./ports.ts";
+import type { ResolvedTarget } from "../core/targets.ts";
+import type {
+  AddressBookTarget,
+  Clock,
+  DirectorySource,
+  RunLog,
+  StateStore,
+  UploadReceipt,
+} from "./ports.ts";
 
 export interface RunSyncOptions {
+  runId: string;
   dryRun: boolean;
   allowEmpty: boolean;
-  /** Called with the CSV when the user asked for a copy (--output). */
-  saveCsv?: ((csv: string) => Promise<void>) | undefined;
+  force: boolean;
+  safety: GuardPolicy;
+  /** Called with each target's CSV when the user asked for a copy (--output). */
+  saveCsv?: ((csv: string, target: ResolvedTarget, targetCount: number) => Promise<void>) | undefined;
   onProgress?: ((entriesSoFar: number) => void) | undefined;
 }
 
 export interface RunSyncDependencies {
   directory: DirectorySource;
+  state: StateStore;
   /** Created only when an upload will happen, so a dry run needs no iLobby secret. */
-  target: () => Promise<AddressBookTarget>;
-  log: (message: string) => void;
+  target: (target: ResolvedTarget) => Promise<AddressBookTarget & { close(): Promise<void> }>;
+  clock: Clock;
+  log: RunLog;
+  say: (message: string) => void;
+  warn: (message: string) => void;
+}
+
+export interface TargetOutcome {
+  target: string;
+  clientId: string;
+  rows: number;
+  diff: UploadDiff;
+  /** How the last upload was known: "none" on a first run or after a damaged state file. */
+  previous: "found" | "missing" | "corrupt";
+  guard: GuardVerdict;
+  status: "planned" | "uploaded" | "failed";
+  upload?: UploadReceipt;
+  error?: SyncError;
+  durationMs: number;
 }
 
 export interface RunSyncResult {
   plan: SyncPlan;
-  csv: string;
-  upload?: UploadReceipt;
+  targets: TargetOutcome[];
+  exitCode: number;
+  durations: { directoryMs: number; totalMs: number };
 }
 
 export async function planSync(
@@ -39,31 +73,173 @@ export async function planSync(
   return planFromEntries(config, query, entries);
 }
 
+/** One exit code for the whole run: the failure's own code, or "partial" when targets disagree. */
+export function exitCodeFor(outcomes: readonly TargetOutcome[]): number {
+  const failed = outcomes.filter((outcome) => outcome.status === "failed");
+  if (failed.length === 0) return EXIT_CODES.ok;
+  const categories = new Set<ErrorCategory>(failed.map((outcome) => outcome.error?.category ?? "internal"));
+  if (failed.length === outcomes.length && categories.size === 1)
+    return EXIT_CODES[[...categories][0] as ErrorCategory];
+  return EXIT_CODES.partial;
+}
+
 export async function runSync(
   config: Config,
   options: RunSyncOptions,
   dependencies: RunSyncDependencies,
 ): Promise<RunSyncResult> {
-  const { log } = dependencies;
-  log(`searching ${config.directory.searchBases.length} base(s)`);
-  const plan = await planSync(config, dependencies.directory, options.onProgress);
-  const csv = toCsv(plan.rows);
-  log(`${plan.entriesFound} people found, ${plan.rows.length} to upload, ${plan.skipped.length} skipped`);
-  if (options.saveCsv) await options.saveCsv(csv);
-  if (options.dryRun) return { plan, csv };
+  const { clock, log, say } = dependencies;
+  const started = clock.now();
+  log.event("run-started", { dryRun: options.dryRun, force: options.force });
 
-  if (plan.rows.length === 0 && !options.allowEmpty) {
-    throw new SyncError("guard", "the directory returned no one to upload; nothing was uploaded", {
-      cause:
-        plan.entriesFound > 0
-          ? "every person found was skipped (see the skipped list with --dry-run)"
-          : "a search base, group or filter that matches nobody, or an account that cannot read the users",
-      fix: "check with `ilobby-sync run --dry-run`; an empty upload would disable every host, use --allow-empty only if that is intended",
-      data: { entriesFound: plan.entriesFound, skipped: plan.skipped.length },
-    });
+  const plan = await planSync(config, dependencies.directory, options.onProgress);
+  const directoryMs = clock.now() - started;
+  log.event("directory-read", {
+    durationMs: directoryMs,
+    found: plan.entriesFound,
+    toUpload: plan.rows.length,
+    skipped: plan.skipped.length,
+  });
+  say(`${plan.entriesFound} people found, ${plan.rows.length} to upload, ${plan.skipped.length} skipped`);
+
+  const outcomes: TargetOutcome[] = [];
+  for (const { target, rows } of plan.targets) {
+    outcomes.push(await syncTarget(target, rows, plan.targets.length, options, dependencies));
   }
-  const target = await dependencies.target();
-  const upload = await target.upload({ kind: "text", text: csv });
-  log(`iLobby accepted the upload (HTTP ${upload.status})`);
-  return { plan, csv, upload };
+  const totalMs = clock.now() - started;
+  const exitCode = exitCodeFor(outcomes);
+  log.event("run-finished", {
+    exitCode,
+    durationMs: totalMs,
+    targets: outcomes.map((outcome) => ({
+      target: outcome.target,
+      status: outcome.status,
+      rows: outcome.rows,
+      added: outcome.diff.added.length,
+      updated: outcome.diff.updated.length,
+      disabled: outcome.diff.disabled.length,
+      unchanged: outcome.diff.unchanged,
+      ...(outcome.error ? { error: outcome.error.message } : {}),
+    })),
+  });
+  return { plan, targets: outcomes, exitCode, durations: { directoryMs, totalMs } };
+}
+
+async function syncTarget(
+  target: ResolvedTarget,
+  rows: Row[],
+  targetCount: number,
+  options: RunSyncOptions,
+  dependencies: RunSyncDependencies,
+): Promise<TargetOutcome> {
+  const { clock, log, say, warn, state } = dependencies;
+  const started = clock.now();
+  const previous = await state.readLastUpload(target.name);
+  if (previous.status === "corrupt") {
+    warn(`target ${target.name}: ${previous.problem} in ${state.location}; treating this as a first run`);
+  }
+  // A state file written for another key describes another address book: it cannot predict this one.
+  const known =
+    previous.status === "found" &&
+    previous.upload.clientId === target.clientId &&
+    previous.upload.baseUrl === target.connection.baseUrl
+      ? previous.upload
+      : undefined;
+  if (previous.status === "found" && !known) {
+    warn(
+      `target ${target.name}: the last upload was to another client id or URL; treating this as a first run`,
+    );
+  }
+  const diff = diffUploads(known?.rows ?? [], rows);
+  const guard = checkGuard(
+    {
+      previousCount: diff.previousCount,
+      disableCount: diff.disabled.length,
+      nextCount: rows.length,
+      hasPreviousUpload: known !== undefined,
+    },
+    options.safety,
+    { force: options.force, allowEmpty: options.allowEmpty },
+  );
+  const outcome: TargetOutcome = {
+    target: target.name,
+    clientId: target.clientId,
+    rows: rows.length,
+    diff,
+    previous: known ? "found" : previous.status === "corrupt" ? "corrupt" : "missing",
+    guard,
+    status: "planned",
+    durationMs: 0,
+  };
+  const csv = toCsv(rows);
+  if (options.saveCsv) await options.saveCsv(csv, target, targetCount);
+  log.event("target-planned", {
+    target: target.name,
+    rows: rows.length,
+    added: diff.added.length,
+    updated: diff.updated.length,
+    disabled: diff.disabled.length,
+    unchanged: diff.unchanged,
+    guard: guard.ok ? "ok" : guard.reason,
+  });
+  if (!known && !options.dryRun) {
+    warn(
+      `target ${target.name}: no earlier upload is recorded, so the number of hosts iLobby will disable is unknown`,
+    );
+  }
+  if (options.dryRun) return outcome;
+
+  if (!guard.ok) {
+    outcome.status = "failed";
+    outcome.error = new SyncError("guard", `target ${target.name}: nothing was uploaded: ${guard.message}`, {
+      cause:
+        guard.reason === "empty"
+          ? "a search base, group or filter that matches nobody, or an account that cannot read the users"
+          : "an OU or group was renamed, a filter changed, or accounts were disabled in bulk",
+      fix:
+        guard.reason === "empty"
+          ? "check with `ilobby-sync run --dry-run`; use --allow-empty only if disabling every host is intended"
+          : "review the list with `ilobby-sync run --dry-run`; if the change is intended, run once with --force",
+      data: { target: target.name, reason: guard.reason, limit: guard.limit, disable: diff.disabled.length },
+    });
+    log.event("target-failed", { target: target.name, category: "guard", message: outcome.error.message });
+    outcome.durationMs = clock.now() - started;
+    return outcome;
+  }
+
+  let client: Awaited<ReturnType<RunSyncDependencies["target"]>> | undefined;
+  try {
+    client = await dependencies.target(target);
+    const upload = await client.upload({ kind: "text", text: csv });
+    outcome.upload = upload;
+    outcome.status = "uploaded";
+    say(`target ${target.name}: iLobby accepted ${rows.length} records (HTTP ${upload.status})`);
+    await state.saveLastUpload({
+      target: target.name,
+      clientId: target.clientId,
+      baseUrl: target.connection.baseUrl,
+      uploadedAt: new Date(clock.now()).toISOString(),
+      runId: options.runId,
+      rows,
+    });
+    log.event("target-uploaded", {
+      target: target.name,
+      status: upload.status,
+      durationMs: clock.now() - started,
+    });
+  } catch (error) {
+    outcome.status = "failed";
+    outcome.error = isSyncError(error)
+      ? error
+      : new SyncError("internal", error instanceof Error ? error.message : String(error), { error });
+    log.event("target-failed", {
+      target: target.name,
+      category: outcome.error.category,
+      message: outcome.error.message,
+    });
+  } finally {
+    await client?.close();
+  }
+  outcome.durationMs = clock.now() - started;
+  return outcome;
 }

@@ -70,11 +70,14 @@ export class Output {
     else this.write(this.streams.stdout, human());
   }
 
-  /** Prints a failure and returns the exit code. Stack traces only with --verbose. */
-  error(error: unknown): number {
+  /**
+   * Prints a failure and returns the exit code. Stack traces only with --verbose. `inResult`: the failure is
+   * already part of the printed result (one target of several), so --json prints no second document.
+   */
+  error(error: unknown, options: { inResult?: boolean } = {}): number {
     const known = isSyncError(error);
     const exitCode = known ? error.exitCode : EXIT_CODES.internal;
-    if (this.options.json) {
+    if (this.options.json && !options.inResult) {
       this.write(
         this.streams.stdout,
         JSON.stringify(

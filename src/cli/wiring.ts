@@ -1,31 +1,42 @@
 /** Builds the real adapters from a loaded config: the one place that knows which implementation serves each port. */
-import type { Clock } from "../app/ports.ts";
-import { systemClock } from "../app/ports.ts";
+
+import { type LoadedConfig, readPemFile } from "../adapters/files/config-file.ts";
 import { createIlobbyClient, type IlobbyClient } from "../adapters/ilobby/ilobby-client.ts";
 import { trustedCertificates } from "../adapters/ilobby/trust.ts";
 import { createLdapDirectory } from "../adapters/ldap/ldap-directory.ts";
+import { createOsKeychain } from "../adapters/secrets/keychain.ts";
 import { createSecretSource, type Keychain } from "../adapters/secrets/secret-sources.ts";
-import { type LoadedConfig, readPemFile } from "../adapters/files/config-file.ts";
-import type { IlobbyConfig } from "../core/config/schema.ts";
+import { createFileStateStore, defaultStateDir } from "../adapters/state/file-state-store.ts";
+import type { Clock } from "../app/ports.ts";
+import { systemClock } from "../app/ports.ts";
+import { type Config, DEFAULT_KEYCHAIN_SERVICE } from "../core/config/schema.ts";
+import type { ResolvedTarget } from "../core/targets.ts";
 import type { Output } from "./output.ts";
 
 export interface Environment {
   env: NodeJS.ProcessEnv;
   clock: Clock;
-  keychain?: Keychain | undefined;
+  /** Opens the keychain of a service name (config `keychain.service`); absent where none may be used. */
+  openKeychain?: ((service: string) => Keychain) | undefined;
 }
 
 export function defaultEnvironment(env: NodeJS.ProcessEnv): Environment {
-  return { env, clock: systemClock };
+  // The native addon loads only when a secret is actually read from the keychain.
+  return { env, clock: systemClock, openKeychain: (service) => createOsKeychain(service) };
 }
 
-export function secretsFor(environment: Environment) {
-  return createSecretSource({ env: environment.env, keychain: environment.keychain });
+/** The keychain for this config, or for the default service when there is no config (the `secret` commands). */
+export function keychainFor(environment: Environment, config: Config | undefined): Keychain | undefined {
+  return environment.openKeychain?.(config?.keychain.service ?? DEFAULT_KEYCHAIN_SERVICE);
+}
+
+export function secretsFor(environment: Environment, config: Config) {
+  return createSecretSource({ env: environment.env, keychain: keychainFor(environment, config) });
 }
 
 export async function directoryFor(loaded: LoadedConfig, environment: Environment, output: Output) {
   const { directory } = loaded.config;
-  const password = await secretsFor(environment).get("bind-password");
+  const password = await secretsFor(environment, loaded.config).get("bind-password");
   output.redactor.add(password);
   const caFile = directory.caFile ? loaded.resolvePath(directory.caFile) : undefined;
   const ca = caFile ? await readPemFile(caFile, "directory.caFile") : trustedCertificates();
@@ -42,35 +53,31 @@ export async function directoryFor(loaded: LoadedConfig, environment: Environmen
   });
 }
 
-export interface TargetSettings extends IlobbyConfig {
-  /** The keychain/env name of this target's client secret. */
-  secretName: string;
-}
-
 export async function ilobbyClientFor(
   loaded: LoadedConfig,
-  settings: TargetSettings,
+  target: ResolvedTarget,
   environment: Environment,
   output: Output,
 ): Promise<IlobbyClient> {
-  const clientSecret = await secretsFor(environment).get(settings.secretName);
+  const { connection } = target;
+  const clientSecret = await secretsFor(environment, loaded.config).get(target.secretName);
   output.redactor.add(clientSecret);
-  const extraCa = settings.caFile
-    ? [await readPemFile(loaded.resolvePath(settings.caFile), "ilobby.caFile")]
+  const extraCa = connection.caFile
+    ? [await readPemFile(loaded.resolvePath(connection.caFile), "ilobby.caFile")]
     : [];
-  if (settings.proxy) output.redactor.add(new URL(settings.proxy).password || undefined);
+  if (connection.proxy) output.redactor.add(new URL(connection.proxy).password || undefined);
   return createIlobbyClient({
-    baseUrl: settings.baseUrl,
-    tokenPath: settings.tokenPath,
-    uploadPath: settings.uploadPath,
-    clientId: settings.clientId,
+    ...connection,
+    clientId: target.clientId,
     clientSecret,
     ca: trustedCertificates(extraCa),
-    proxy: settings.proxy,
-    timeoutSeconds: settings.timeoutSeconds,
-    retry: settings.retry,
     clock: environment.clock,
-    log: (message) => output.verbose(message),
+    log: (message) => output.verbose(`${target.name}: ${message}`),
     onToken: (token) => output.redactor.add(token),
   });
+}
+
+export function stateStoreFor(loaded: LoadedConfig) {
+  const directory = loaded.config.stateDir ? loaded.resolvePath(loaded.config.stateDir) : defaultStateDir();
+  return createFileStateStore(directory);
 }

@@ -14,6 +14,8 @@ export interface DirectoryEntry {
   attributes: Readonly<Record<string, readonly string[]>>;
   /** Indexes into the configured search bases under which this entry was found. */
   baseIndexes: readonly number[];
+  /** The site groups (from `siteGroups`) this entry is a member of, as the DNs written in the config. */
+  siteGroups?: readonly string[];
 }
 
 export interface SearchBase {
@@ -24,10 +26,12 @@ export interface SearchBase {
 export interface MappingOptions {
   mapping: MappingConfig;
   searchBases: readonly SearchBase[];
+  /** Group DN -> SITE, in config order: the first group the entry belongs to wins. */
+  siteGroups?: Readonly<Record<string, string>> | undefined;
   sites?: readonly string[] | undefined;
 }
 
-export type SiteSource = "base" | "attribute" | "default" | "none";
+export type SiteSource = "base" | "group" | "attribute" | "default" | "none";
 
 export interface MappedRecord {
   dn: string;
@@ -35,7 +39,13 @@ export interface MappedRecord {
   siteSource: SiteSource;
 }
 
-export type SkipReason = "no-email" | "invalid-email" | "duplicate-email" | "unknown-site" | "missing-site";
+export type SkipReason =
+  | "no-email"
+  | "invalid-email"
+  | "duplicate-email"
+  | "unknown-site"
+  | "missing-site"
+  | "no-target";
 
 export interface SkippedRecord {
   dn: string;
@@ -118,6 +128,12 @@ function siteFromBases(entry: DirectoryEntry, searchBases: readonly SearchBase[]
   return best?.site;
 }
 
+function siteFromGroups(entry: DirectoryEntry, siteGroups: MappingOptions["siteGroups"]): string | undefined {
+  if (!siteGroups || !entry.siteGroups?.length) return undefined;
+  const memberOf = new Set(entry.siteGroups.map((group) => group.toLowerCase()));
+  return Object.entries(siteGroups).find(([group]) => memberOf.has(group.toLowerCase()))?.[1];
+}
+
 /** The same object found under several (overlapping) bases is one record. */
 export function mergeEntriesByDn(entries: readonly DirectoryEntry[]): DirectoryEntry[] {
   const byDn = new Map<string, DirectoryEntry>();
@@ -128,6 +144,7 @@ export function mergeEntriesByDn(entries: readonly DirectoryEntry[]): DirectoryE
       byDn.set(key, {
         ...existing,
         baseIndexes: [...new Set([...existing.baseIndexes, ...entry.baseIndexes])].sort((a, b) => a - b),
+        siteGroups: [...new Set([...(existing.siteGroups ?? []), ...(entry.siteGroups ?? [])])],
       });
     } else {
       byDn.set(key, entry);
@@ -152,11 +169,16 @@ export function mapEntries(entries: readonly DirectoryEntry[], options: MappingO
     const row = {} as Row;
     for (const column of COLUMNS) row[column] = applyRule(entry, rules[column]).value;
 
+    // SITE precedence: the search base's site, then a site group, then the SITE mapping, then its default.
     let siteSource: SiteSource = "none";
     const baseSite = siteFromBases(entry, options.searchBases);
+    const groupSite = baseSite === undefined ? siteFromGroups(entry, options.siteGroups) : undefined;
     if (baseSite !== undefined) {
       row.SITE = baseSite;
       siteSource = "base";
+    } else if (groupSite !== undefined) {
+      row.SITE = groupSite;
+      siteSource = "group";
     } else if (row.SITE !== "") {
       siteSource = applyRule(entry, rules.SITE).fromFallback ? "default" : "attribute";
     }

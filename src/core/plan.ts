@@ -2,20 +2,33 @@
 import type { Row } from "./columns.ts";
 import type { Config } from "./config/schema.ts";
 import { buildUserFilter } from "./ldap-filter.ts";
-import { attributesNeeded, type DirectoryEntry, mapEntries, type MappingResult } from "./mapping.ts";
+import {
+  attributesNeeded,
+  compareText,
+  type DirectoryEntry,
+  type MappingResult,
+  mapEntries,
+} from "./mapping.ts";
+import { assignToTargets, resolveTargets, type TargetRows } from "./targets.ts";
 
 export interface DirectoryQueryPlan {
   bases: string[];
   filter: string;
   attributes: string[];
+  /** Groups whose (nested) members must be known, for `siteGroups`. */
+  membershipGroups: string[];
+  nestedGroups: boolean;
 }
 
 export interface SyncPlan extends MappingResult {
   query: DirectoryQueryPlan;
   /** Distinct directory objects found (after merging overlapping bases). */
   entriesFound: number;
+  /** Every record that passed the checks, sorted by EMAIL. */
   rows: Row[];
   recordsPerSite: Record<string, number>;
+  /** The rows each target will receive. */
+  targets: TargetRows[];
 }
 
 export function buildQuery(config: Config): DirectoryQueryPlan {
@@ -29,6 +42,8 @@ export function buildQuery(config: Config): DirectoryQueryPlan {
       filter: directory.filter,
     }),
     attributes: attributesNeeded(config.mapping),
+    membershipGroups: Object.keys(config.siteGroups ?? {}),
+    nestedGroups: directory.nestedGroups,
   };
 }
 
@@ -40,17 +55,25 @@ export function planFromEntries(
   const mapped = mapEntries(entries, {
     mapping: config.mapping,
     searchBases: config.directory.searchBases,
+    siteGroups: config.siteGroups,
     sites: config.sites,
   });
+  const { perTarget, uncovered } = assignToTargets(mapped.records, resolveTargets(config));
+  const uncoveredDns = new Set(uncovered.map((skip) => skip.dn));
+  const records = mapped.records.filter((record) => !uncoveredDns.has(record.dn));
   const recordsPerSite: Record<string, number> = {};
-  for (const record of mapped.records)
-    recordsPerSite[record.row.SITE] = (recordsPerSite[record.row.SITE] ?? 0) + 1;
+  for (const record of records) recordsPerSite[record.row.SITE] = (recordsPerSite[record.row.SITE] ?? 0) + 1;
   return {
-    ...mapped,
+    records,
+    skipped: [...mapped.skipped, ...uncovered].sort((a, b) =>
+      compareText(a.dn.toLowerCase(), b.dn.toLowerCase()),
+    ),
+    warnings: mapped.warnings,
     query,
     entriesFound: mapped.records.length + mapped.skipped.length,
-    rows: mapped.records.map((record) => record.row),
+    rows: records.map((record) => record.row),
     recordsPerSite,
+    targets: perTarget,
   };
 }
 

@@ -4,9 +4,10 @@
  */
 import type { ConnectionOptions } from "node:tls";
 import { Client, type Entry } from "ldapts";
-import { errorMessage, SyncError } from "../../core/errors.ts";
-import type { DirectoryEntry } from "../../core/mapping.ts";
 import type { DirectoryQuery, DirectorySource } from "../../app/ports.ts";
+import { errorMessage, SyncError } from "../../core/errors.ts";
+import { buildGroupMemberFilter } from "../../core/ldap-filter.ts";
+import type { DirectoryEntry } from "../../core/mapping.ts";
 import {
   describeBindError,
   describeConnectError,
@@ -41,7 +42,7 @@ function toDirectoryEntry(entry: Entry, baseIndex: number): DirectoryEntry {
     if (name === "dn") continue;
     attributes[name.toLowerCase()] = toStrings(value);
   }
-  return { dn: entry.dn, attributes, baseIndexes: [baseIndex] };
+  return { dn: entry.dn, attributes, baseIndexes: [baseIndex], siteGroups: [] };
 }
 
 export function tlsOptionsFor(url: URL, ca: LdapDirectoryOptions["ca"]): ConnectionOptions {
@@ -125,6 +126,24 @@ export function createLdapDirectory(options: LdapDirectoryOptions): DirectorySou
                     fix: "raise directory.timeoutSeconds or narrow directory.searchBases; nothing was uploaded",
                   },
                 );
+              }
+            }
+            // One DN-only search per site group: AD evaluates nested membership server-side (in-chain rule).
+            for (const group of query.membershipGroups) {
+              const members = new Set<string>();
+              const memberPages = client.searchPaginated(base, {
+                scope: "sub",
+                filter: `(&${query.filter}${buildGroupMemberFilter(group, query.nestedGroups)})`,
+                attributes: ["1.1"],
+                paged: { pageSize: options.pageSize },
+                timeLimit: options.timeoutSeconds,
+              });
+              for await (const page of memberPages)
+                for (const entry of page.searchEntries) members.add(entry.dn.toLowerCase());
+              for (const entry of entries) {
+                if (entry.baseIndexes[0] === baseIndex && members.has(entry.dn.toLowerCase())) {
+                  (entry.siteGroups as string[]).push(group);
+                }
               }
             }
           } catch (error) {

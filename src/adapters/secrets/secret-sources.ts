@@ -17,6 +17,9 @@ export function environmentVariableFor(name: string): string {
 export interface Keychain {
   /** Returns undefined when the keychain works but holds no such secret; throws SyncError when unreachable. */
   get(name: string): Promise<string | undefined>;
+  set(name: string, value: string): Promise<void>;
+  /** Returns false when there was no such secret to delete. */
+  delete(name: string): Promise<boolean>;
   describe(): string;
 }
 

@@ -1,74 +1,97 @@
+import { randomUUID } from "node:crypto";
+import { extname } from "node:path";
 import type { Command } from "commander";
+import { createJsonLinesLog, silentLog } from "../../adapters/files/json-log.ts";
 import { writePrivateFile } from "../../adapters/files/private-file.ts";
 import { runSync } from "../../app/run-sync.ts";
+import type { ResolvedTarget } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
-import { planSummaryJson, renderPlan } from "../render-plan.ts";
-import { directoryFor, ilobbyClientFor } from "../wiring.ts";
+import { renderRun, runJson } from "../render-run.ts";
+import { directoryFor, ilobbyClientFor, stateStoreFor } from "../wiring.ts";
 
 interface RunOptions {
   dryRun?: boolean;
   output?: string;
   allowEmpty?: boolean;
+  force?: boolean;
+}
+
+/** With several targets, --output out.csv writes out.<target>.csv for each. */
+export function outputPathFor(path: string, target: ResolvedTarget, targetCount: number): string {
+  if (targetCount === 1) return path;
+  const extension = extname(path);
+  return `${path.slice(0, path.length - extension.length)}.${target.name}${extension || ".csv"}`;
 }
 
 export function registerRun(program: Command, context: CommandContext): void {
   program
     .command("run")
     .description("read Active Directory, build the iLobby CSV and upload it (the daily sync)")
-    .option("--dry-run", "do everything except the token request and the upload; print what would be sent")
+    .option("--dry-run", "do everything except the token request and the upload; show what would change")
     .option("--output <file>", "also write the CSV to this file (mode 0600: it holds personal data)")
+    .option("--force", "lift the disable guard (safety.maxDisable) for this run")
     .option("--allow-empty", "upload even when no one is left to upload (this disables every host)")
     .action(async (options: RunOptions) => {
       const { output, environment } = context;
+      const dryRun = Boolean(options.dryRun);
+      const runId = randomUUID();
       const loaded = await context.loadConfig();
       output.verbose(`config: ${loaded.path}`);
-      const directory = await directoryFor(loaded, environment, output);
-      let client: Awaited<ReturnType<typeof ilobbyClientFor>> | undefined;
+      const state = stateStoreFor(loaded);
+      const log = loaded.config.log.file
+        ? createJsonLinesLog({
+            path: loaded.resolvePath(loaded.config.log.file),
+            runId,
+            command: dryRun ? "run --dry-run" : "run",
+            clock: environment.clock,
+            redactor: output.redactor,
+            onError: (message) => output.warn(message),
+          })
+        : silentLog;
+      // A dry run writes no state, so it may preview while the scheduled run is under way.
+      const release = dryRun ? undefined : await state.lock();
       try {
+        const directory = await directoryFor(loaded, environment, output);
         const result = await runSync(
           loaded.config,
           {
-            dryRun: Boolean(options.dryRun),
+            runId,
+            dryRun,
             allowEmpty: Boolean(options.allowEmpty),
+            force: Boolean(options.force),
+            safety: loaded.config.safety,
             saveCsv: options.output
-              ? (csv) => writePrivateFile(options.output as string, csv, "CSV output file")
+              ? async (csv, target, count) => {
+                  const path = outputPathFor(options.output as string, target, count);
+                  await writePrivateFile(path, csv, "CSV output file");
+                  output.verbose(`CSV for target ${target.name} written to ${path}`);
+                }
               : undefined,
             onProgress: (count) => output.progress(`reading the directory: ${count} entries`),
           },
           {
             directory,
-            target: async () => {
-              client = await ilobbyClientFor(
-                loaded,
-                { ...loaded.config.ilobby, secretName: "client-secret" },
-                environment,
-                output,
-              );
-              return client;
-            },
-            log: (message) => output.verbose(message),
+            state,
+            target: (target) => ilobbyClientFor(loaded, target, environment, output),
+            clock: environment.clock,
+            log,
+            say: (message) => output.verbose(message),
+            warn: (message) => output.warn(message),
           },
-        );
+        ).catch((error: unknown) => {
+          log.event("run-failed", { message: error instanceof Error ? error.message : String(error) });
+          throw error;
+        });
         output.result(
-          () =>
-            [
-              renderPlan(result.plan, { verbose: output.options.verbose }),
-              "",
-              result.upload
-                ? `Uploaded ${result.plan.rows.length} records. iLobby said: ${result.upload.message || `HTTP ${result.upload.status}`}`
-                : "Dry run: nothing was uploaded.",
-              ...(options.output ? [`CSV written to ${options.output}`] : []),
-            ].join("\n"),
-          () => ({
-            ok: true,
-            dryRun: Boolean(options.dryRun),
-            ...planSummaryJson(result.plan),
-            ...(options.dryRun ? { rows: result.plan.rows } : {}),
-            upload: result.upload,
-          }),
+          () => renderRun(result, { verbose: output.options.verbose, dryRun }),
+          () => ({ ...runJson(result, { dryRun, runId }), ...(dryRun ? { rows: result.plan.rows } : {}) }),
         );
+        for (const outcome of result.targets) {
+          if (outcome.error) output.error(outcome.error, { inResult: true });
+        }
+        context.setExitCode(result.exitCode);
       } finally {
-        await client?.close();
+        await release?.();
       }
     });
 }

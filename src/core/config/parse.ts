@@ -5,7 +5,14 @@
 import { isMap, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { editDistance } from "../edit-distance.ts";
-import { type Config, configObjectSchema, configSchema, directorySchema, ilobbySchema } from "./schema.ts";
+import {
+  type Config,
+  configObjectSchema,
+  configSchema,
+  directorySchema,
+  ilobbySchema,
+  keychainSchema,
+} from "./schema.ts";
 
 export interface ConfigProblem {
   /** Key path such as `directory.searchBases[0].base`; empty for the document itself. */
@@ -20,7 +27,14 @@ type PathSegment = string | number;
 
 /** Keys that would hold a secret: secrets belong in the keychain, never in a file. */
 const SECRET_KEY =
-  /^(client_?secret|secret|password|passwd|pass|bind_?password|api_?key|access_?token|token)$/i;
+  /^(client_?secret|secret|secret_?key|password|passwd|pass|pwd|bind_?password|bind_?pw|credentials?|private_?key|api_?key|access_?token|token)$/i;
+
+/** The secret name a misplaced secret key most likely meant, so the message can give the exact command. */
+function secretNameFor(path: readonly PathSegment[]): string {
+  if (path[0] === "directory") return "bind-password";
+  if (path[0] === "ilobby") return "client-secret";
+  return "<name>";
+}
 
 export function formatPath(path: readonly PropertyKey[]): string {
   let text = "";
@@ -74,7 +88,8 @@ export function parseConfigText(text: string): ConfigResult {
     line: lineOfKey(path, key),
     message:
       `secrets must not be stored in the config file. Remove "${key}" and store the value in the OS keychain ` +
-      "with `ilobby-sync secret set <name>` (or an ILOBBY_SYNC_* environment variable)",
+      `with \`ilobby-sync secret set ${secretNameFor(path)}\` (or an ILOBBY_SYNC_* environment variable; ` +
+      "see docs/secrets.md)",
   }));
   if (secretProblems.length > 0) return { ok: false, problems: secretProblems };
 
@@ -109,6 +124,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   "": Object.keys(configObjectSchema.shape),
   ilobby: Object.keys(ilobbySchema.shape),
   directory: Object.keys(directorySchema.shape),
+  keychain: Object.keys(keychainSchema.shape),
 };
 
 function suggestKey(key: string, path: readonly PathSegment[]): string {

@@ -59,7 +59,7 @@ const mappingShape = Object.fromEntries(
 ) as Record<(typeof COLUMNS)[number], z.ZodOptional<typeof columnRuleSchema>>;
 
 export const ilobbySchema = z.strictObject({
-  clientId: nonEmpty.meta({
+  clientId: nonEmpty.optional().meta({
     description: "iLobby API client id. Its secret is stored with `ilobby-sync secret set`.",
   }),
   baseUrl: httpsUrl
@@ -164,8 +164,45 @@ export const directorySchema = z.strictObject({
     .meta({ description: "Time limit for the whole search." }),
 });
 
+const secretName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, { error: "must be lower-case letters, digits, '.', '_' or '-'" });
+
+const targetSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, {
+      error: "must be letters, digits, '_' or '-' (it names the state file)",
+    })
+    .meta({ description: "Short name: used in logs, the summary and the state file." }),
+  clientId: nonEmpty.meta({ description: "iLobby API client id of this key." }),
+  secretName: secretName
+    .optional()
+    .meta({ description: "Name of this key's secret (default: client-secret-<name>)." }),
+  baseUrl: httpsUrl.optional().meta({ description: "API base URL for this key (default: ilobby.baseUrl)." }),
+  sites: z.array(nonEmpty).min(1).meta({
+    description: "The sites this key receives; each record goes to the targets that cover its SITE.",
+  }),
+});
+
+export const DEFAULT_KEYCHAIN_SERVICE = "ilobby-sync";
+
+export const keychainSchema = z.strictObject({
+  service: nonEmpty.default(DEFAULT_KEYCHAIN_SERVICE).meta({
+    description:
+      "Keychain service name. Give each configuration on one host its own to keep their secrets apart.",
+  }),
+});
+
+const maxDisable = z.union(
+  [z.number().int().min(0), z.string().regex(/^\s*\d+(\.\d+)?\s*%\s*$|^\s*\d+\s*$/)],
+  { error: 'must be a count (25) or a percentage of the last upload ("10%")' },
+);
+
 export const configObjectSchema = z.strictObject({
-  ilobby: ilobbySchema,
+  ilobby: ilobbySchema
+    .prefault({})
+    .meta({ description: "The iLobby API (with `targets`: shared connection defaults)." }),
   directory: directorySchema,
   mapping: z
     .strictObject(mappingShape)
@@ -174,15 +211,89 @@ export const configObjectSchema = z.strictObject({
   sites: z.array(nonEmpty).min(1).optional().meta({
     description: "Site names exactly as configured in the iLobby portal; any other SITE is an error.",
   }),
+  siteGroups: z.record(nonEmpty, nonEmpty).optional().meta({
+    description: "Group DN -> SITE for members (nested membership follows directory.nestedGroups).",
+  }),
+  targets: z.array(targetSchema).min(1).optional().meta({
+    description:
+      "Several iLobby keys: one CSV, state and guard per target. Without it, `ilobby` is the one target.",
+  }),
+  stateDir: nonEmpty.optional().meta({
+    description: "Where the last upload of each target is kept (default: the OS's per-user data folder).",
+  }),
+  safety: z
+    .strictObject({
+      maxDisable: maxDisable.default("10%").meta({
+        description: "Stop when more hosts than this would be disabled: a count or a % of the last upload.",
+      }),
+      ignoreUpTo: z
+        .number()
+        .int()
+        .min(0)
+        .default(5)
+        .meta({ description: "The guard never trips when this many or fewer would be disabled." }),
+    })
+    .prefault({})
+    .meta({ description: "The disable guard. `run --force` lifts it for one run." }),
+  log: z
+    .strictObject({
+      file: nonEmpty
+        .optional()
+        .meta({ description: "Append one JSON line per event to this file (for unattended runs)." }),
+    })
+    .prefault({})
+    .meta({ description: "Logging." }),
+  keychain: keychainSchema
+    .prefault({})
+    .meta({ description: "Where `ilobby-sync secret set` stores the secrets and the sync reads them." }),
 });
 
-export const configSchema = configObjectSchema.transform((config) => ({
-  ...config,
-  mapping: { ...DEFAULT_MAPPING, ...config.mapping },
-}));
+export const configSchema = configObjectSchema
+  .superRefine((config, context) => {
+    if (!config.targets && !config.ilobby.clientId) {
+      context.addIssue({
+        code: "custom",
+        path: ["ilobby", "clientId"],
+        message: "is required (or list `targets`)",
+      });
+    }
+    if (config.targets && config.ilobby.clientId) {
+      context.addIssue({
+        code: "custom",
+        path: ["ilobby", "clientId"],
+        message: "is not used when `targets` are listed: give each target its own clientId",
+      });
+    }
+    const names = new Set<string>();
+    config.targets?.forEach((target, index) => {
+      if (names.has(target.name.toLowerCase())) {
+        context.addIssue({
+          code: "custom",
+          path: ["targets", index, "name"],
+          message: `"${target.name}" is used twice`,
+        });
+      }
+      names.add(target.name.toLowerCase());
+      target.sites.forEach((site, siteIndex) => {
+        if (config.sites && !config.sites.includes(site)) {
+          context.addIssue({
+            code: "custom",
+            path: ["targets", index, "sites", siteIndex],
+            message: `"${site}" is not listed in \`sites\``,
+          });
+        }
+      });
+    });
+  })
+  .transform((config) => ({
+    ...config,
+    mapping: { ...DEFAULT_MAPPING, ...config.mapping },
+  }));
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 export type DirectoryConfig = Config["directory"];
 export type IlobbyConfig = Config["ilobby"];
 export type MappingConfig = Config["mapping"];
+export type TargetConfig = NonNullable<Config["targets"]>[number];
+export type SafetyConfig = Config["safety"];

@@ -1,0 +1,121 @@
+/**
+ * Keeps each target's last upload as JSON in the state directory: written atomically with owner-only access, read
+ * defensively (a damaged file is a first run, never a crash), plus the one-run-at-a-time lock.
+ */
+import { mkdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import envPaths from "env-paths";
+import lockfile from "proper-lockfile";
+import type { LastUpload, LastUploadRead, StateStore } from "../../app/ports.ts";
+import { COLUMNS, type Row } from "../../core/columns.ts";
+import { errorCode, errorMessage, SyncError } from "../../core/errors.ts";
+import { writePrivateFile } from "../files/private-file.ts";
+
+const STATE_VERSION = 1;
+/** A lock not refreshed for this long belongs to a crashed run and is taken over. */
+const STALE_LOCK_MS = 120_000;
+
+/** Linux ~/.local/share/ilobby-sync, macOS ~/Library/Application Support/ilobby-sync, Windows %LOCALAPPDATA%\ilobby-sync\Data. */
+export function defaultStateDir(): string {
+  return envPaths("ilobby-sync", { suffix: "" }).data;
+}
+
+function isRow(value: unknown): value is Row {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    COLUMNS.every((column) => typeof (value as Record<string, unknown>)[column] === "string")
+  );
+}
+
+function parseLastUpload(text: string, target: string): LastUpload | string {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    return `the state file is not valid JSON (${errorMessage(error)})`;
+  }
+  const record = data as Partial<LastUpload> & { version?: unknown };
+  if (record?.version !== STATE_VERSION)
+    return `the state file has an unknown version (${String(record?.version)})`;
+  if (record.target !== target || typeof record.clientId !== "string" || typeof record.baseUrl !== "string") {
+    return "the state file does not describe this target";
+  }
+  if (!Array.isArray(record.rows) || !record.rows.every(isRow)) return "the state file's rows are damaged";
+  return {
+    target: record.target,
+    clientId: record.clientId,
+    baseUrl: record.baseUrl,
+    uploadedAt: String(record.uploadedAt),
+    runId: String(record.runId),
+    rows: record.rows,
+  };
+}
+
+export function createFileStateStore(directory: string): StateStore {
+  const fileFor = (target: string) => join(directory, `${target}.last-upload.json`);
+  return {
+    location: directory,
+
+    async readLastUpload(target): Promise<LastUploadRead> {
+      let text: string;
+      try {
+        text = await readFile(fileFor(target), "utf8");
+      } catch (error) {
+        if (errorCode(error) === "ENOENT") return { status: "missing" };
+        return {
+          status: "corrupt",
+          problem: `the state file cannot be read (${errorCode(error) ?? errorMessage(error)})`,
+        };
+      }
+      const parsed = parseLastUpload(text, target);
+      return typeof parsed === "string"
+        ? { status: "corrupt", problem: parsed }
+        : { status: "found", upload: parsed };
+    },
+
+    async saveLastUpload(upload) {
+      await writePrivateFile(
+        fileFor(upload.target),
+        `${JSON.stringify({ version: STATE_VERSION, ...upload })}\n`,
+        "state file",
+      );
+    },
+
+    async lock() {
+      try {
+        await mkdir(directory, { recursive: true, mode: 0o700 });
+        const release = await lockfile.lock(directory, {
+          lockfilePath: join(directory, "run.lock"),
+          stale: STALE_LOCK_MS,
+          retries: 0,
+          realpath: false,
+          // Losing the lock mid-run (clock jump, deleted folder) must not crash the upload under way.
+          onCompromised: () => {},
+        });
+        return async () => {
+          await release().catch(() => {});
+        };
+      } catch (error) {
+        if (errorCode(error) === "ELOCKED") {
+          throw new SyncError(
+            "locked",
+            `another ilobby-sync run is in progress (lock ${join(directory, "run.lock")})`,
+            {
+              cause: "two schedules, or a manual run during the scheduled one, use the same state directory",
+              fix: `wait for it to finish; a crashed run's lock is taken over after ${STALE_LOCK_MS / 1000} s`,
+            },
+          );
+        }
+        throw new SyncError(
+          "config",
+          `cannot use the state directory ${directory}: ${errorCode(error) ?? errorMessage(error)}`,
+          {
+            fix: "set stateDir to a folder this account may write to",
+            error,
+          },
+        );
+      }
+    },
+  };
+}

@@ -1,0 +1,241 @@
+/**
+ * `secret set|delete|list`: manage the secrets in the OS keychain. A value is read from a hidden prompt or from
+ * standard input, never from the command line (where `ps` and shell history would show it), and never printed.
+ */
+import type { Command } from "commander";
+import {
+  environmentVariableFor,
+  type Keychain,
+  resolveSecret,
+  SECRET_NAME_PATTERN,
+  type SecretOrigin,
+} from "../../adapters/secrets/secret-sources.ts";
+import type { Config } from "../../core/config/schema.ts";
+import { SyncError } from "../../core/errors.ts";
+import { DEFAULT_CLIENT_SECRET_NAME, resolveTargets } from "../../core/targets.ts";
+import type { CommandContext } from "../context.ts";
+import type { Output } from "../output.ts";
+import { type Environment, keychainFor } from "../wiring.ts";
+
+const BIND_PASSWORD_NAME = "bind-password";
+
+/** The secrets a sync with this config reads; without a config, those of the single-target setup. */
+function secretNamesFor(config: Config | undefined): string[] {
+  const clientSecrets = config
+    ? resolveTargets(config).map((target) => target.secretName)
+    : [DEFAULT_CLIENT_SECRET_NAME];
+  return [...clientSecrets, BIND_PASSWORD_NAME];
+}
+
+function checkedName(name: string): string {
+  // The rejected text is not echoed: it may be a secret typed in the wrong place.
+  if (!SECRET_NAME_PATTERN.test(name)) {
+    throw new SyncError("config", "the secret name given is not a valid name", {
+      fix: `use lower-case letters, digits, '.', '_' or '-', e.g. ${DEFAULT_CLIENT_SECRET_NAME} or ${BIND_PASSWORD_NAME}; the value itself is never an argument: it is prompted for or read from standard input`,
+    });
+  }
+  return name;
+}
+
+interface SecretScope {
+  keychain: Keychain;
+  knownNames: string[];
+}
+
+async function secretScope(context: CommandContext): Promise<SecretScope> {
+  const loaded = await context.loadConfigIfAny();
+  if (loaded) context.output.verbose(`config: ${loaded.path}`);
+  const keychain = keychainFor(context.environment, loaded?.config);
+  if (!keychain) {
+    throw new SyncError("secret", "no OS keychain is available to this process", {
+      fix: "supply the secrets through ILOBBY_SYNC_<NAME>, ILOBBY_SYNC_<NAME>_FILE or $CREDENTIALS_DIRECTORY",
+    });
+  }
+  return { keychain, knownNames: secretNamesFor(loaded?.config) };
+}
+
+/** Warns when a source that comes before the keychain holds the secret, so the keychain's value is not used. */
+async function warnIfShadowed(name: string, environment: Environment, output: Output): Promise<void> {
+  const earlier = await resolveSecret(name, { env: environment.env });
+  if (!earlier) return;
+  output.redactor.add(earlier.value);
+  output.warn(
+    `${name} also comes from ${earlier.origin} ${earlier.location}, which is read before the keychain and wins`,
+  );
+}
+
+function withoutOneTrailingNewline(text: string): string {
+  return text.replace(/\r?\n$/, "");
+}
+
+async function readStream(input: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of input) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+const CANCELLED = () => new SyncError("secret", "cancelled: nothing was stored");
+
+/** Reads one line from the terminal without echoing it: raw mode, so the typed characters never appear. */
+function promptHidden(question: string, input: NodeJS.ReadStream, echo: NodeJS.WriteStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let value = "";
+    const finish = (error?: SyncError) => {
+      input.off("data", onData);
+      input.setRawMode(false);
+      input.pause();
+      echo.write("\n");
+      if (error) reject(error);
+      else resolve(value);
+    };
+    const onData = (chunk: string) => {
+      // Arrow and function keys arrive as one escape sequence: they are not part of a secret.
+      if (chunk.startsWith("\x1b")) return;
+      for (const character of chunk) {
+        if (character === "\r" || character === "\n") return finish();
+        if (character === "\x03") return finish(CANCELLED()); // Ctrl-C
+        if (character === "\x04") return value === "" ? finish(CANCELLED()) : finish(); // Ctrl-D
+        if (character === "\x7f" || character === "\b") value = Array.from(value).slice(0, -1).join("");
+        else if (character >= " ") value += character;
+      }
+    };
+    echo.write(question);
+    input.setEncoding("utf8");
+    input.setRawMode(true);
+    input.on("data", onData);
+    input.resume();
+  });
+}
+
+/** A hidden prompt (typed twice) on a terminal, otherwise all of standard input, so scripts can pipe it. */
+async function readSecretValue(name: string): Promise<string> {
+  const { stdin, stderr } = process;
+  let value: string;
+  if (stdin.isTTY) {
+    value = await promptHidden(`Value of ${name} (typing is hidden): `, stdin, stderr);
+    if (value !== "" && (await promptHidden("Type it again: ", stdin, stderr)) !== value) {
+      throw new SyncError("secret", "the two entries differ: nothing was stored", {
+        fix: `run \`ilobby-sync secret set ${name}\` again`,
+      });
+    }
+  } else {
+    value = withoutOneTrailingNewline(await readStream(stdin));
+  }
+  if (value === "") {
+    throw new SyncError("secret", `no value was given for ${name}: nothing was stored`, {
+      fix: `type it at the prompt, or pipe it in: printf %s "$VALUE" | ilobby-sync secret set ${name}`,
+    });
+  }
+  return value;
+}
+
+type SecretSourceName = SecretOrigin | "missing";
+
+interface SecretStatus {
+  name: string;
+  source: SecretSourceName;
+  location?: string;
+}
+
+function renderStatuses(statuses: SecretStatus[], keychain: Keychain): string {
+  const nameWidth = Math.max(...statuses.map((status) => status.name.length));
+  const sourceWidth = Math.max(...statuses.map((status) => status.source.length));
+  const lines = statuses.map((status) =>
+    [status.name.padEnd(nameWidth), status.source.padEnd(sourceWidth), status.location ?? ""]
+      .join("  ")
+      .trimEnd(),
+  );
+  const missing = statuses.filter((status) => status.source === "missing");
+  if (missing.length > 0) {
+    lines.push(
+      "",
+      `Missing: store each with \`ilobby-sync secret set <name>\` (in ${keychain.describe()}) as the account that runs the sync, or see docs/secrets.md.`,
+    );
+  }
+  return lines.join("\n");
+}
+
+export function registerSecret(program: Command, context: CommandContext): void {
+  const secret = program
+    .command("secret")
+    .description(
+      "store, delete or list the secrets (iLobby client secret, bind password) in the OS keychain",
+    );
+
+  secret
+    .command("set")
+    .description(
+      "store a secret in the OS keychain: typed at a hidden prompt, or read from standard input " +
+        '(printf %s "$VALUE" | ilobby-sync secret set client-secret)',
+    )
+    .argument("<name>", "the secret's name, e.g. client-secret or bind-password (never the value)")
+    .action(async (rawName: string) => {
+      const name = checkedName(rawName);
+      const { output, environment } = context;
+      const { keychain, knownNames } = await secretScope(context);
+      if (!knownNames.includes(name)) {
+        output.warn(
+          `this configuration does not read a secret named ${name} (it reads ${knownNames.join(", ")})`,
+        );
+      }
+      const value = await readSecretValue(name);
+      output.redactor.add(value);
+      await keychain.set(name, value);
+      await warnIfShadowed(name, environment, output);
+      output.result(
+        () => `Stored ${name} in ${keychain.describe()}.`,
+        () => ({ ok: true, name, stored: true, keychain: keychain.describe() }),
+      );
+    });
+
+  secret
+    .command("delete")
+    .description("delete a secret from the OS keychain")
+    .argument("<name>", "the secret's name, e.g. client-secret or bind-password")
+    .action(async (rawName: string) => {
+      const name = checkedName(rawName);
+      const { output, environment } = context;
+      const { keychain } = await secretScope(context);
+      const deleted = await keychain.delete(name);
+      await warnIfShadowed(name, environment, output);
+      output.result(
+        () =>
+          deleted
+            ? `Deleted ${name} from ${keychain.describe()}.`
+            : `${name} was not in ${keychain.describe()}: nothing to delete.`,
+        () => ({ ok: true, name, deleted, keychain: keychain.describe() }),
+      );
+    });
+
+  secret
+    .command("list")
+    .description(
+      "list the secrets this configuration reads and where each comes from (environment, file, " +
+        "systemd-credential, keychain or missing); never their values",
+    )
+    .argument("[names...]", "more secret names to look up")
+    .action(async (extraNames: string[]) => {
+      const { output, environment } = context;
+      const { keychain, knownNames } = await secretScope(context);
+      const names = [...new Set([...knownNames, ...extraNames.map(checkedName)])];
+      const statuses: SecretStatus[] = [];
+      for (const name of names) {
+        const found = await resolveSecret(name, { env: environment.env, keychain });
+        output.redactor.add(found?.value);
+        statuses.push(
+          found ? { name, source: found.origin, location: found.location } : { name, source: "missing" },
+        );
+      }
+      output.result(
+        () => renderStatuses(statuses, keychain),
+        () => ({
+          ok: true,
+          keychain: keychain.describe(),
+          secrets: statuses.map((status) => ({
+            ...status,
+            environmentVariable: environmentVariableFor(status.name),
+          })),
+        }),
+      );
+    });
+}

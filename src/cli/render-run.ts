@@ -1,0 +1,102 @@
+/** Renders a run: per target, what changes in iLobby (added, updated with old -> new, disabled) and the outcome. */
+import type { RunSyncResult, TargetOutcome } from "../app/run-sync.ts";
+import { planSummaryJson, renderPlan } from "./render-plan.ts";
+
+const EXAMPLES = 5;
+
+function renderTarget(outcome: TargetOutcome, options: { verbose: boolean; dryRun: boolean }): string[] {
+  const { diff } = outcome;
+  const limit = options.verbose ? Number.POSITIVE_INFINITY : EXAMPLES;
+  const lines = [
+    `Target ${outcome.target} (client ${outcome.clientId}): ${outcome.rows} records`,
+    `  add ${diff.added.length}, update ${diff.updated.length}, disable ${diff.disabled.length}, unchanged ${diff.unchanged}` +
+      (outcome.previous === "found" ? ` (compared with the last upload of ${diff.previousCount})` : ""),
+  ];
+  if (outcome.previous !== "found") {
+    lines.push(
+      "  no earlier upload is recorded: hosts already in iLobby but not listed here will be disabled",
+    );
+  }
+  const more = (shown: number, total: number) => {
+    if (total > shown) lines.push(`    ... ${total - shown} more (--verbose or --json for all)`);
+  };
+  for (const row of diff.added.slice(0, limit)) {
+    lines.push(
+      `  + ${row.EMAIL}  ${[row.FIRSTNAME, row.LASTNAME].filter(Boolean).join(" ")}${row.SITE ? `, ${row.SITE}` : ""}`,
+    );
+  }
+  more(Math.min(limit, diff.added.length), diff.added.length);
+  for (const update of diff.updated.slice(0, limit)) {
+    const changes = update.changes.map((change) => `${change.column} "${change.from}" -> "${change.to}"`);
+    const kept = update.clearedButKept.map((column) => `${column} now empty (iLobby keeps the old value)`);
+    lines.push(`  ~ ${update.email}: ${[...changes, ...kept].join("; ")}`);
+  }
+  more(Math.min(limit, diff.updated.length), diff.updated.length);
+  for (const row of diff.disabled.slice(0, limit)) lines.push(`  - ${row.EMAIL}  (will be disabled)`);
+  more(Math.min(limit, diff.disabled.length), diff.disabled.length);
+  if (!outcome.guard.ok) {
+    lines.push(
+      `  SAFETY GUARD: ${outcome.guard.message}${options.dryRun ? " (a real run would stop here)" : ""}`,
+    );
+  }
+  if (outcome.status === "uploaded")
+    lines.push(`  uploaded. iLobby said: ${outcome.upload?.message || `HTTP ${outcome.upload?.status}`}`);
+  if (outcome.status === "failed" && outcome.error) lines.push(`  FAILED: ${outcome.error.message}`);
+  return lines;
+}
+
+export function renderRun(result: RunSyncResult, options: { verbose: boolean; dryRun: boolean }): string {
+  const lines = [renderPlan(result.plan, { verbose: options.verbose }), ""];
+  for (const outcome of result.targets) lines.push(...renderTarget(outcome, options));
+  lines.push("");
+  if (options.dryRun) lines.push("Dry run: nothing was uploaded.");
+  else {
+    const failed = result.targets
+      .filter((outcome) => outcome.status === "failed")
+      .map((outcome) => outcome.target);
+    lines.push(
+      failed.length === 0
+        ? `Done in ${(result.durations.totalMs / 1000).toFixed(1)} s.`
+        : `Failed target(s): ${failed.join(", ")}. Their last-sync state was not changed.`,
+    );
+  }
+  return lines.join("\n");
+}
+
+export function runJson(result: RunSyncResult, options: { dryRun: boolean; runId: string }) {
+  return {
+    ok: result.exitCode === 0,
+    exitCode: result.exitCode,
+    runId: options.runId,
+    dryRun: options.dryRun,
+    ...planSummaryJson(result.plan),
+    durations: result.durations,
+    targets: result.targets.map((outcome) => ({
+      target: outcome.target,
+      clientId: outcome.clientId,
+      status: outcome.status,
+      rows: outcome.rows,
+      previous: outcome.previous,
+      counts: {
+        add: outcome.diff.added.length,
+        update: outcome.diff.updated.length,
+        disable: outcome.diff.disabled.length,
+        unchanged: outcome.diff.unchanged,
+      },
+      added: outcome.diff.added,
+      updated: outcome.diff.updated,
+      disabled: outcome.diff.disabled,
+      guard: outcome.guard,
+      upload: outcome.upload,
+      error: outcome.error
+        ? {
+            category: outcome.error.category,
+            message: outcome.error.message,
+            cause: outcome.error.likelyCause,
+            fix: outcome.error.fix,
+          }
+        : undefined,
+      durationMs: outcome.durationMs,
+    })),
+  };
+}

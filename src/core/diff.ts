@@ -1,0 +1,58 @@
+/**
+ * What an upload will change in iLobby compared with the last upload, under the vendor's rules: records match by
+ * EMAIL (case-insensitive), uploaded values overwrite, empty fields are ignored, absent records are disabled.
+ */
+import { COLUMNS, type Column, type Row } from "./columns.ts";
+import { emailKey } from "./email.ts";
+
+export interface FieldChange {
+  column: Column;
+  from: string;
+  to: string;
+}
+
+export interface UpdatedRecord {
+  email: string;
+  changes: FieldChange[];
+  /** Fields now empty: iLobby ignores empty fields, so the old values stay in the address book. */
+  clearedButKept: Column[];
+}
+
+export interface UploadDiff {
+  added: Row[];
+  updated: UpdatedRecord[];
+  disabled: Row[];
+  unchanged: number;
+  /** Rows in the last upload (the base of the percentage guard). */
+  previousCount: number;
+}
+
+export function diffUploads(previous: readonly Row[], next: readonly Row[]): UploadDiff {
+  const previousByEmail = new Map(previous.map((row) => [emailKey(row.EMAIL), row]));
+  const nextEmails = new Set<string>();
+  const added: Row[] = [];
+  const updated: UpdatedRecord[] = [];
+  let unchanged = 0;
+
+  for (const row of next) {
+    const key = emailKey(row.EMAIL);
+    nextEmails.add(key);
+    const before = previousByEmail.get(key);
+    if (!before) {
+      added.push(row);
+      continue;
+    }
+    const changes: FieldChange[] = [];
+    const clearedButKept: Column[] = [];
+    for (const column of COLUMNS) {
+      if (before[column] === row[column]) continue;
+      if (row[column] === "") clearedButKept.push(column);
+      else changes.push({ column, from: before[column], to: row[column] });
+    }
+    if (changes.length > 0 || clearedButKept.length > 0)
+      updated.push({ email: row.EMAIL, changes, clearedButKept });
+    else unchanged++;
+  }
+  const disabled = previous.filter((row) => !nextEmails.has(emailKey(row.EMAIL)));
+  return { added, updated, disabled, unchanged, previousCount: previous.length };
+}

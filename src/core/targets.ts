@@ -1,0 +1,75 @@
+/**
+ * Targets: the iLobby keys that receive uploads. Without `targets` the `ilobby` block is the one target and gets
+ * every record; with `targets` each record goes to the targets whose `sites` include its SITE.
+ */
+import type { Row } from "./columns.ts";
+import type { Config, IlobbyConfig } from "./config/schema.ts";
+import type { MappedRecord, SkippedRecord } from "./mapping.ts";
+
+export const SINGLE_TARGET_NAME = "default";
+export const DEFAULT_CLIENT_SECRET_NAME = "client-secret";
+
+export type ConnectionSettings = Omit<IlobbyConfig, "clientId">;
+
+export interface ResolvedTarget {
+  name: string;
+  clientId: string;
+  secretName: string;
+  connection: ConnectionSettings;
+  /** The sites this target receives; undefined = every record. */
+  sites: readonly string[] | undefined;
+}
+
+export function resolveTargets(config: Config): ResolvedTarget[] {
+  const { clientId, ...connection } = config.ilobby;
+  if (!config.targets) {
+    return [
+      {
+        name: SINGLE_TARGET_NAME,
+        clientId: clientId ?? "",
+        secretName: DEFAULT_CLIENT_SECRET_NAME,
+        connection,
+        sites: undefined,
+      },
+    ];
+  }
+  return config.targets.map((target) => ({
+    name: target.name,
+    clientId: target.clientId,
+    secretName: target.secretName ?? `${DEFAULT_CLIENT_SECRET_NAME}-${target.name.toLowerCase()}`,
+    connection: { ...connection, baseUrl: target.baseUrl ?? connection.baseUrl },
+    sites: target.sites,
+  }));
+}
+
+export interface TargetRows {
+  target: ResolvedTarget;
+  rows: Row[];
+}
+
+/** Splits records between targets; records whose SITE no target covers are reported, never guessed. */
+export function assignToTargets(
+  records: readonly MappedRecord[],
+  targets: readonly ResolvedTarget[],
+): { perTarget: TargetRows[]; uncovered: SkippedRecord[] } {
+  const perTarget = targets.map((target) => ({ target, rows: [] as Row[] }));
+  const uncovered: SkippedRecord[] = [];
+  for (const record of records) {
+    let covered = false;
+    for (const entry of perTarget) {
+      if (!entry.target.sites || entry.target.sites.includes(record.row.SITE)) {
+        entry.rows.push(record.row);
+        covered = true;
+      }
+    }
+    if (!covered) {
+      uncovered.push({
+        dn: record.dn,
+        email: record.row.EMAIL,
+        reason: "no-target",
+        message: `SITE "${record.row.SITE}" is not covered by any target's sites`,
+      });
+    }
+  }
+  return { perTarget, uncovered };
+}
