@@ -7,5 +7,7 @@ export function toCsv(rows: readonly Row[]): string {
     header: true,
     columns: [...COLUMNS],
     record_delimiter: "windows",
+    // csv-stringify only quotes the record delimiter itself (CRLF); a lone LF or CR must be quoted too.
+    quoted_match: /[\r\n]/,
   });
 }

@@ -1,0 +1,208 @@
+import { describe, expect, it } from "vitest";
+import type { ColumnRuleInput, MappingConfig } from "../../src/core/config/schema.ts";
+import {
+  attributesNeeded,
+  type DirectoryEntry,
+  type MappingOptions,
+  mapEntries,
+} from "../../src/core/mapping.ts";
+
+const defaultMapping: MappingConfig = {
+  FIRSTNAME: "givenName",
+  LASTNAME: "sn",
+  TITLE: "title",
+  DIVISION: "department",
+  EMAIL: ["mail", "userPrincipalName"],
+  MOBILE: "mobile",
+  DESKPHONE: "telephoneNumber",
+  SITE: "physicalDeliveryOfficeName",
+};
+
+function person(cn: string, attributes: Record<string, string>, baseIndexes = [0]): DirectoryEntry {
+  return {
+    dn: `CN=${cn},OU=Users,DC=corp,DC=example,DC=test`,
+    attributes: Object.fromEntries(
+      Object.entries(attributes).map(([name, value]) => [name.toLowerCase(), [value]]),
+    ),
+    baseIndexes,
+  };
+}
+
+function options(overrides: Partial<MappingOptions> & { SITE?: ColumnRuleInput } = {}): MappingOptions {
+  const { SITE, ...rest } = overrides;
+  return {
+    mapping: { ...defaultMapping, ...(SITE ? { SITE } : {}) },
+    searchBases: [{ base: "OU=Users,DC=corp,DC=example,DC=test" }],
+    ...rest,
+  };
+}
+
+describe("mapEntries", () => {
+  it("maps attributes to columns, trims values and keeps accents", () => {
+    const result = mapEntries(
+      [
+        person("Jérôme Côté", {
+          givenName: " Jérôme ",
+          sn: "Côté",
+          title: " Manager ",
+          mail: "jerome.cote@example.test",
+        }),
+      ],
+      options(),
+    );
+    expect(result.records[0]?.row).toEqual({
+      FIRSTNAME: "Jérôme",
+      LASTNAME: "Côté",
+      TITLE: "Manager",
+      DIVISION: "",
+      EMAIL: "jerome.cote@example.test",
+      MOBILE: "",
+      DESKPHONE: "",
+      SITE: "",
+    });
+  });
+
+  it("falls back to userPrincipalName when mail is empty, and skips people with neither", () => {
+    const result = mapEntries(
+      [person("A", { userPrincipalName: "a@corp.example.test" }), person("B", { givenName: "B" })],
+      options(),
+    );
+    expect(result.records.map((record) => record.row.EMAIL)).toEqual(["a@corp.example.test"]);
+    expect(result.skipped).toEqual([
+      expect.objectContaining({ reason: "no-email", dn: expect.stringContaining("CN=B") }),
+    ]);
+  });
+
+  it("skips malformed email addresses", () => {
+    const result = mapEntries([person("A", { mail: "not an address" })], options());
+    expect(result.skipped[0]?.reason).toBe("invalid-email");
+  });
+
+  it("keeps one record per email (case-insensitive): the DN that sorts first, whatever the input order", () => {
+    const entries = [
+      person("Zed", { mail: "Same@Example.test" }),
+      person("Amy", { mail: "same@example.test" }),
+    ];
+    for (const order of [entries, [...entries].reverse()]) {
+      const result = mapEntries(order, options());
+      expect(result.records.map((record) => record.dn)).toEqual([
+        "CN=Amy,OU=Users,DC=corp,DC=example,DC=test",
+      ]);
+      expect(result.skipped).toEqual([
+        expect.objectContaining({ reason: "duplicate-email", dn: expect.stringContaining("CN=Zed") }),
+      ]);
+    }
+  });
+
+  it("merges an entry found under two overlapping bases into one record, and the most specific base's site wins", () => {
+    const searchBases = [
+      { base: "DC=corp,DC=example,DC=test", site: "Head Office" },
+      { base: "OU=Users,DC=corp,DC=example,DC=test", site: "Toronto" },
+    ];
+    const result = mapEntries(
+      [person("A", { mail: "a@example.test" }, [0]), person("A", { mail: "a@example.test" }, [1])],
+      options({ searchBases }),
+    );
+    expect(result.records).toHaveLength(1);
+    expect(result.records[0]).toMatchObject({ row: { SITE: "Toronto" }, siteSource: "base" });
+    expect(result.skipped).toHaveLength(0);
+  });
+
+  it("translates SITE with glob keys, falls back to the default, and keeps unmatched values", () => {
+    const SITE = {
+      attribute: "physicalDeliveryOfficeName",
+      map: { "TOR-*": "Toronto", "mtl-*": "Montreal" },
+      default: "Toronto",
+    };
+    const result = mapEntries(
+      [
+        person("A", { mail: "a@example.test", physicalDeliveryOfficeName: "TOR-3F" }),
+        person("B", { mail: "b@example.test", physicalDeliveryOfficeName: "MTL-1" }),
+        person("C", { mail: "c@example.test" }),
+        person("D", { mail: "d@example.test", physicalDeliveryOfficeName: "Remote" }),
+      ],
+      options({ SITE }),
+    );
+    expect(result.records.map((record) => [record.row.SITE, record.siteSource])).toEqual([
+      ["Toronto", "attribute"],
+      ["Montreal", "attribute"],
+      ["Toronto", "default"],
+      ["Remote", "attribute"],
+    ]);
+  });
+
+  it("takes SITE from site groups after bases and before the attribute", () => {
+    const result = mapEntries(
+      [
+        {
+          ...person("A", { mail: "a@example.test", physicalDeliveryOfficeName: "Vancouver" }),
+          siteGroups: ["cn=toronto staff,dc=corp"],
+        },
+        person("B", { mail: "b@example.test", physicalDeliveryOfficeName: "Vancouver" }),
+      ],
+      options({ siteGroups: { "CN=Toronto Staff,DC=corp": "Toronto" } }),
+    );
+    expect(result.records.map((record) => [record.row.SITE, record.siteSource])).toEqual([
+      ["Toronto", "group"],
+      ["Vancouver", "attribute"],
+    ]);
+  });
+
+  it("leaves out records whose SITE is unknown or missing when `sites` is set, with a did-you-mean hint", () => {
+    const result = mapEntries(
+      [
+        person("A", { mail: "a@example.test", physicalDeliveryOfficeName: "Montréal" }),
+        person("B", { mail: "b@example.test" }),
+        person("C", { mail: "c@example.test", physicalDeliveryOfficeName: "Toronto" }),
+      ],
+      options({ sites: ["Toronto", "Montreal"] }),
+    );
+    expect(result.records.map((record) => record.row.EMAIL)).toEqual(["c@example.test"]);
+    expect(result.skipped.map((skip) => skip.reason)).toEqual(["unknown-site", "missing-site"]);
+    expect(result.skipped[0]?.message).toContain('did you mean "Montreal"');
+  });
+
+  it("supports fixed values and warns about names over 50 characters", () => {
+    const long = "A".repeat(51);
+    const result = mapEntries(
+      [person("A", { mail: "a@example.test", givenName: long })],
+      options({ mapping: { ...defaultMapping, TITLE: { value: "Employee" } } }),
+    );
+    expect(result.records[0]?.row.TITLE).toBe("Employee");
+    expect(result.warnings[0]?.message).toMatch(/longer than 50/);
+  });
+
+  it("sorts records by email", () => {
+    const result = mapEntries(
+      [
+        person("B", { mail: "b@example.test" }),
+        person("A", { mail: "A@example.test" }),
+        person("C", { mail: "c@example.test" }),
+      ],
+      options(),
+    );
+    expect(result.records.map((record) => record.row.EMAIL)).toEqual([
+      "A@example.test",
+      "b@example.test",
+      "c@example.test",
+    ]);
+  });
+});
+
+describe("attributesNeeded", () => {
+  it("requests only the attributes the mapping reads", () => {
+    expect(
+      attributesNeeded({ ...defaultMapping, TITLE: { value: "x" }, SITE: { attribute: ["l", "co"] } }),
+    ).toEqual([
+      "co",
+      "department",
+      "givenname",
+      "l",
+      "mail",
+      "mobile",
+      "sn",
+      "telephonenumber",
+      "userprincipalname",
+    ]);
+  });
+});
