@@ -14,6 +14,7 @@ import type { ResolvedTarget } from "../core/targets.ts";
 import type {
   AddressBookTarget,
   Clock,
+  CsvPayload,
   DirectorySource,
   RunLog,
   StateStore,
@@ -104,7 +105,9 @@ export async function runSync(
 
   const outcomes: TargetOutcome[] = [];
   for (const { target, rows } of plan.targets) {
-    outcomes.push(await syncTarget(target, rows, plan.targets.length, options, dependencies));
+    const csv = toCsv(rows);
+    if (options.saveCsv) await options.saveCsv(csv, target, plan.targets.length);
+    outcomes.push(await deliverToTarget(target, rows, { kind: "text", text: csv }, options, dependencies));
   }
   const totalMs = clock.now() - started;
   const exitCode = exitCodeFor(outcomes);
@@ -125,12 +128,19 @@ export async function runSync(
   return { plan, targets: outcomes, exitCode, durations: { directoryMs, totalMs } };
 }
 
-async function syncTarget(
+export type DeliveryOptions = Pick<RunSyncOptions, "runId" | "dryRun" | "allowEmpty" | "force" | "safety">;
+export type DeliveryDependencies = Omit<RunSyncDependencies, "directory">;
+
+/**
+ * One target: compare with its last upload, apply the guard, upload, and advance its state only once iLobby has
+ * accepted the file. Used by `run` for each target and by `upload` for a CSV made elsewhere.
+ */
+export async function deliverToTarget(
   target: ResolvedTarget,
   rows: Row[],
-  targetCount: number,
-  options: RunSyncOptions,
-  dependencies: RunSyncDependencies,
+  payload: CsvPayload,
+  options: DeliveryOptions,
+  dependencies: DeliveryDependencies,
 ): Promise<TargetOutcome> {
   const { clock, log, say, warn, state } = dependencies;
   const started = clock.now();
@@ -171,8 +181,6 @@ async function syncTarget(
     status: "planned",
     durationMs: 0,
   };
-  const csv = toCsv(rows);
-  if (options.saveCsv) await options.saveCsv(csv, target, targetCount);
   log.event("target-planned", {
     target: target.name,
     rows: rows.length,
@@ -210,7 +218,7 @@ async function syncTarget(
   let client: Awaited<ReturnType<RunSyncDependencies["target"]>> | undefined;
   try {
     client = await dependencies.target(target);
-    const upload = await client.upload({ kind: "text", text: csv });
+    const upload = await client.upload(payload);
     outcome.upload = upload;
     outcome.status = "uploaded";
     say(`target ${target.name}: iLobby accepted ${rows.length} records (HTTP ${upload.status})`);

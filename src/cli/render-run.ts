@@ -4,7 +4,10 @@ import { planSummaryJson, renderPlan } from "./render-plan.ts";
 
 const EXAMPLES = 5;
 
-function renderTarget(outcome: TargetOutcome, options: { verbose: boolean; dryRun: boolean }): string[] {
+export function renderTarget(
+  outcome: TargetOutcome,
+  options: { verbose: boolean; dryRun: boolean },
+): string[] {
   const { diff } = outcome;
   const limit = options.verbose ? Number.POSITIVE_INFINITY : EXAMPLES;
   const lines = [

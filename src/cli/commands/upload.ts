@@ -1,9 +1,20 @@
+import { randomUUID } from "node:crypto";
 import type { Command } from "commander";
+import { readCsvRows } from "../../adapters/files/csv-file.ts";
+import { silentLog } from "../../adapters/files/json-log.ts";
+import { deliverToTarget } from "../../app/run-sync.ts";
 import { EXIT_CODES, SyncError } from "../../core/errors.ts";
 import { resolveTargets } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
-import { ilobbyClientFor } from "../wiring.ts";
+import { renderTarget } from "../render-run.ts";
+import { ilobbyClientFor, stateStoreFor } from "../wiring.ts";
 import { renderValidationReport, validateCsvFile } from "./validate.ts";
+
+interface UploadOptions {
+  target?: string;
+  dryRun?: boolean;
+  force?: boolean;
+}
 
 export function registerUpload(program: Command, context: CommandContext): void {
   program
@@ -13,7 +24,9 @@ export function registerUpload(program: Command, context: CommandContext): void 
     )
     .argument("<file>", "the CSV file to upload")
     .option("--target <name>", "with several `targets`: the one to upload to (its sites are enforced)")
-    .action(async (file: string, options: { target?: string }) => {
+    .option("--dry-run", "validate and show what would change, without uploading")
+    .option("--force", "lift the disable guard (safety.maxDisable) for this upload")
+    .action(async (file: string, options: UploadOptions) => {
       const { output, environment } = context;
       const loaded = await context.loadConfig();
       const targets = resolveTargets(loaded.config);
@@ -24,9 +37,7 @@ export function registerUpload(program: Command, context: CommandContext): void 
         throw new SyncError(
           "config",
           options.target ? `no target named "${options.target}"` : "several targets are configured",
-          {
-            fix: `choose one with --target (${targets.map((candidate) => candidate.name).join(", ")})`,
-          },
+          { fix: `choose one with --target (${targets.map((candidate) => candidate.name).join(", ")})` },
         );
       }
       const report = await validateCsvFile(file, target.sites ?? loaded.config.sites);
@@ -38,23 +49,59 @@ export function registerUpload(program: Command, context: CommandContext): void 
         context.setExitCode(EXIT_CODES.data);
         return;
       }
-      const client = await ilobbyClientFor(loaded, target, environment, output);
+      const dryRun = Boolean(options.dryRun);
+      const state = stateStoreFor(loaded);
+      const release = dryRun ? undefined : await state.lock();
       try {
-        const receipt = await client.upload({ kind: "file", path: file });
+        const outcome = await deliverToTarget(
+          target,
+          await readCsvRows(file),
+          { kind: "file", path: file },
+          {
+            runId: randomUUID(),
+            dryRun,
+            force: Boolean(options.force),
+            allowEmpty: false,
+            safety: loaded.config.safety,
+          },
+          {
+            state,
+            target: (resolved) => ilobbyClientFor(loaded, resolved, environment, output),
+            clock: environment.clock,
+            log: silentLog,
+            say: (message) => output.verbose(message),
+            warn: (message) => output.warn(message),
+          },
+        );
         output.result(
           () =>
-            `Uploaded ${report.records} records from ${file} to ${target.name}. iLobby said: ${receipt.message || `HTTP ${receipt.status}`}`,
+            [
+              `${file}: ${report.records} valid records`,
+              ...renderTarget(outcome, { verbose: output.options.verbose, dryRun }),
+              ...(dryRun ? ["Dry run: nothing was uploaded."] : []),
+            ].join("\n"),
           () => ({
-            ok: true,
-            uploaded: true,
+            ok: outcome.status !== "failed",
+            uploaded: outcome.status === "uploaded",
             file,
             target: target.name,
             records: report.records,
-            upload: receipt,
+            counts: {
+              add: outcome.diff.added.length,
+              update: outcome.diff.updated.length,
+              disable: outcome.diff.disabled.length,
+              unchanged: outcome.diff.unchanged,
+            },
+            guard: outcome.guard,
+            upload: outcome.upload,
           }),
         );
+        if (outcome.error) {
+          output.error(outcome.error, { inResult: true });
+          context.setExitCode(outcome.error.exitCode);
+        }
       } finally {
-        await client.close();
+        await release?.();
       }
     });
 }
