@@ -190,11 +190,6 @@ export async function deliverToTarget(
     unchanged: diff.unchanged,
     guard: guard.ok ? "ok" : guard.reason,
   });
-  if (!known && !options.dryRun) {
-    warn(
-      `target ${target.name}: no earlier upload is recorded, so the number of hosts iLobby will disable is unknown`,
-    );
-  }
   if (options.dryRun) return outcome;
 
   if (!guard.ok) {
