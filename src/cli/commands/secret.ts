@@ -18,6 +18,7 @@ import type { Output } from "../output.ts";
 import { type Environment, keychainFor } from "../wiring.ts";
 
 const BIND_PASSWORD_NAME = "bind-password";
+const MINIMUM_SECRET_LENGTH = 4;
 
 /** The secrets a sync with this config reads; without a config, those of the single-target setup. */
 function secretNamesFor(config: Config | undefined): string[] {
@@ -74,7 +75,7 @@ async function readStream(input: NodeJS.ReadableStream): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
-const CANCELLED = () => new SyncError("secret", "cancelled: nothing was stored");
+const cancelled = () => new SyncError("secret", "cancelled: nothing was stored");
 
 /** Reads one line from the terminal without echoing it: raw mode, so the typed characters never appear. */
 function promptHidden(question: string, input: NodeJS.ReadStream, echo: NodeJS.WriteStream): Promise<string> {
@@ -93,15 +94,16 @@ function promptHidden(question: string, input: NodeJS.ReadStream, echo: NodeJS.W
       if (chunk.startsWith("\x1b")) return;
       for (const character of chunk) {
         if (character === "\r" || character === "\n") return finish();
-        if (character === "\x03") return finish(CANCELLED()); // Ctrl-C
-        if (character === "\x04") return value === "" ? finish(CANCELLED()) : finish(); // Ctrl-D
+        if (character === "\x03") return finish(cancelled()); // Ctrl-C
+        if (character === "\x04") return value === "" ? finish(cancelled()) : finish(); // Ctrl-D
         if (character === "\x7f" || character === "\b") value = Array.from(value).slice(0, -1).join("");
         else if (character >= " ") value += character;
       }
     };
-    echo.write(question);
-    input.setEncoding("utf8");
+    // Raw mode before the prompt: whatever is typed once the prompt shows must not be echoed.
     input.setRawMode(true);
+    input.setEncoding("utf8");
+    echo.write(question);
     input.on("data", onData);
     input.resume();
   });
@@ -124,6 +126,13 @@ async function readSecretValue(name: string): Promise<string> {
   if (value === "") {
     throw new SyncError("secret", `no value was given for ${name}: nothing was stored`, {
       fix: `type it at the prompt, or pipe it in: printf %s "$VALUE" | ilobby-sync secret set ${name}`,
+    });
+  }
+  // Output redaction skips values this short (they would blank out ordinary words), so they are refused here.
+  if (value.length < MINIMUM_SECRET_LENGTH) {
+    throw new SyncError("secret", `the value given for ${name} is too short: nothing was stored`, {
+      cause: `a client secret or password has at least ${MINIMUM_SECRET_LENGTH} characters`,
+      fix: "check that the whole value was typed or piped in",
     });
   }
   return value;
@@ -169,7 +178,16 @@ export function registerSecret(program: Command, context: CommandContext): void 
         '(printf %s "$VALUE" | ilobby-sync secret set client-secret)',
     )
     .argument("<name>", "the secret's name, e.g. client-secret or bind-password (never the value)")
-    .action(async (rawName: string) => {
+    // Anything more may be the value itself: refused below without commander echoing it back.
+    .allowExcessArguments()
+    .allowUnknownOption()
+    .action(async (rawName: string, _options: unknown, command: Command) => {
+      if (command.args.length > 1) {
+        throw new SyncError("config", "`secret set` takes only the secret's name: nothing was stored", {
+          cause: "a value on the command line shows in the process list and the shell history",
+          fix: `if that was the secret, consider it exposed and change it; then type it at the prompt of \`ilobby-sync secret set ${checkedName(rawName)}\` or pipe it in`,
+        });
+      }
       const name = checkedName(rawName);
       const { output, environment } = context;
       const { keychain, knownNames } = await secretScope(context);
