@@ -73,7 +73,8 @@ export function createLdapDirectory(options: LdapDirectoryOptions): DirectorySou
       const tlsOptions = tlsOptionsFor(parsed, options.ca);
       const client = new Client({
         url,
-        tlsOptions,
+        // ldapts opens TLS at once whenever tlsOptions are given: for StartTLS they go to startTLS() only.
+        ...(secure ? { tlsOptions } : {}),
         connectTimeout: CONNECT_TIMEOUT_MS,
         timeout: timeoutMs,
         strictDN: false,
