@@ -55,9 +55,15 @@ export function renderPlan(plan: SyncPlan, options: { verbose: boolean; firstRow
   for (const warning of plan.warnings.slice(0, options.verbose ? undefined : EXAMPLES)) {
     lines.push(`Warning:   ${warning.email}: ${warning.message}`);
   }
-  const count = options.firstRows ?? EXAMPLES;
+  // --verbose lists every record with the rule its SITE came from; otherwise the first few show the shape.
+  const count = options.verbose ? plan.rows.length : (options.firstRows ?? EXAMPLES);
   if (plan.rows.length > 0 && count > 0) {
-    lines.push("", `First ${Math.min(count, plan.rows.length)} of ${plan.rows.length} rows:`);
+    lines.push(
+      "",
+      options.verbose
+        ? `All ${plan.rows.length} rows:`
+        : `First ${Math.min(count, plan.rows.length)} of ${plan.rows.length} rows:`,
+    );
     const header = options.verbose ? [...COLUMNS, "(SITE from)"] : [...COLUMNS];
     const body = plan.records
       .slice(0, count)

@@ -73,3 +73,18 @@ export function assignToTargets(
   }
   return { perTarget, uncovered };
 }
+
+/**
+ * The SITE values a CSV may carry: one target's sites, or (no target named) any site some target covers, or the
+ * portal's `sites`. Undefined when nothing restricts SITE.
+ */
+export function acceptedSites(config: Config, targetName?: string): readonly string[] | undefined {
+  const targets = resolveTargets(config);
+  if (targetName !== undefined) {
+    const target = targets.find((candidate) => candidate.name === targetName);
+    if (!target) return undefined;
+    return target.sites ?? config.sites;
+  }
+  if (!config.targets) return config.sites;
+  return [...new Set(targets.flatMap((target) => target.sites ?? []))];
+}

@@ -4,7 +4,7 @@ import { readCsvRows } from "../../adapters/files/csv-file.ts";
 import { silentLog } from "../../adapters/files/json-log.ts";
 import { deliverToTarget } from "../../app/run-sync.ts";
 import { EXIT_CODES, SyncError } from "../../core/errors.ts";
-import { resolveTargets } from "../../core/targets.ts";
+import { acceptedSites, resolveTargets } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
 import { renderTarget } from "../render-run.ts";
 import { ilobbyClientFor, stateStoreFor } from "../wiring.ts";
@@ -40,7 +40,7 @@ export function registerUpload(program: Command, context: CommandContext): void 
           { fix: `choose one with --target (${targets.map((candidate) => candidate.name).join(", ")})` },
         );
       }
-      const report = await validateCsvFile(file, target.sites ?? loaded.config.sites);
+      const report = await validateCsvFile(file, acceptedSites(loaded.config, target.name));
       if (!report.valid) {
         output.result(
           () => `${renderValidationReport(file, report)}\nNothing was uploaded.`,

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
 import { streamCsvFile } from "../../adapters/files/csv-file.ts";
 import { type CsvValidationReport, createCsvValidator } from "../../core/csv-validation.ts";
-import { EXIT_CODES } from "../../core/errors.ts";
+import { EXIT_CODES, SyncError } from "../../core/errors.ts";
+import { acceptedSites } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
 
 export async function validateCsvFile(
@@ -35,8 +36,15 @@ export function registerValidate(program: Command, context: CommandContext): voi
       "check an iLobby CSV made anywhere: header, EMAIL present, well-formed and unique, SITE in `sites`",
     )
     .argument("<file>", "the CSV file to check")
-    .action(async (file: string) => {
-      const sites = (await context.loadConfigIfAny())?.config.sites;
+    .option("--target <name>", "with several `targets`: check SITE against this target's sites")
+    .action(async (file: string, options: { target?: string }) => {
+      const loaded = await context.loadConfigIfAny();
+      if (options.target && !loaded?.config.targets?.some((target) => target.name === options.target)) {
+        throw new SyncError("config", `no target named "${options.target}" in the config`, {
+          fix: "name one of the config's `targets`, or leave out --target",
+        });
+      }
+      const sites = loaded ? acceptedSites(loaded.config, options.target) : undefined;
       const report = await validateCsvFile(file, sites);
       context.output.result(
         () => renderValidationReport(file, report),
