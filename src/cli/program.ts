@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from "commander";
 import { EXIT_CODE_MEANINGS, EXIT_CODES } from "../core/errors.ts";
 import { createRedactor } from "../core/redact.ts";
 import { registerRun } from "./commands/run.ts";
+import { registerSchedule } from "./commands/schedule.ts";
 import { registerSecret } from "./commands/secret.ts";
 import { registerUpload } from "./commands/upload.ts";
 import { registerValidate } from "./commands/validate.ts";
@@ -88,6 +89,7 @@ export async function runCli(options: CliOptions): Promise<number> {
   registerValidate(program, context);
   registerUpload(program, context);
   registerSecret(program, context);
+  registerSchedule(program, context);
 
   try {
     await program.parseAsync([...options.argv], { from: "user" });
