@@ -6,8 +6,9 @@ const REDACTED = "[REDACTED]";
 
 const CREDENTIAL_PATTERNS: [RegExp, string][] = [
   [/(bearer\s+)[A-Za-z0-9._~+/=-]+/gi, `$1${REDACTED}`],
+  // Not after "-": `bind-password:/path` names a secret (systemd LoadCredential=), it is not its value.
   [
-    /((?:client_secret|access_token|refresh_token|password)["']?\s*[=:]\s*["']?)[^"'&\s,}]+/gi,
+    /((?<!-)(?:client_secret|access_token|refresh_token|password)["']?\s*[=:]\s*["']?)[^"'&\s,}]+/gi,
     `$1${REDACTED}`,
   ],
   [/(\/\/[^/\s:@]+:)[^@\s/]+@/g, `$1${REDACTED}@`],

@@ -36,6 +36,10 @@ export interface SecretResolverOptions {
   keychain?: Keychain | undefined;
 }
 
+function describeOrigin(origin: SecretOrigin): string {
+  return origin === "systemd-credential" ? "systemd credential" : "secret file";
+}
+
 async function readSecretFile(
   path: string,
   origin: SecretOrigin,
@@ -44,7 +48,7 @@ async function readSecretFile(
   try {
     const value = (await readFile(path, "utf8")).replace(/\r?\n$/, "");
     if (value === "") {
-      throw new SyncError("secret", `the ${origin} file for "${name}" (${path}) is empty`, {
+      throw new SyncError("secret", `the ${describeOrigin(origin)} for "${name}" (${path}) is empty`, {
         fix: "write the secret into the file, without extra lines",
       });
     }
@@ -54,7 +58,7 @@ async function readSecretFile(
     if (errorCode(error) === "ENOENT" && origin === "systemd-credential") return undefined;
     throw new SyncError(
       "secret",
-      `cannot read the ${origin} file for "${name}" (${path}): ${errorCode(error)}`,
+      `cannot read the ${describeOrigin(origin)} for "${name}" (${path}): ${errorCode(error)}`,
       {
         fix: "check the path and that this account may read it",
         error,
