@@ -4,6 +4,8 @@ import { defineConfig } from "vitest/config";
 // (in-process LDAPS directory, iLobby emulator, Secret Service), and the Samba AD DC suite.
 export default defineConfig({
   test: {
+    // The JSON report lets .ci/run print one "N passed, N failed" line for the CI log.
+    reporters: ["default", ["json", { outputFile: ".testbed/vitest-report.json" }]],
     projects: [
       { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
       {
