@@ -31,7 +31,11 @@ let ldap: LdapServer;
 let emulator: Emulator;
 let dir: string;
 
-type ConfigObject = Record<string, Record<string, unknown>>;
+interface ConfigObject {
+  directory: Record<string, unknown>;
+  mapping: Record<string, unknown>;
+  [key: string]: unknown;
+}
 
 function writeConfig(change: (config: ConfigObject) => void = () => {}, url = ldap.url): string {
   const config = parse(

@@ -18,6 +18,8 @@ export interface CliRunOptions {
   cwd?: string;
   input?: string;
   timeoutMs?: number;
+  /** Sees standard error as it arrives (all of it so far), e.g. to act at a given point of a run. */
+  onStderr?: (textSoFar: string) => void;
 }
 
 export function runCli(args: readonly string[], options: CliRunOptions = {}): Promise<CliRun> {
@@ -34,6 +36,7 @@ export function runCli(args: readonly string[], options: CliRunOptions = {}): Pr
     });
     child.stderr.on("data", (chunk: Buffer) => {
       stderr += chunk.toString("utf8");
+      options.onStderr?.(stderr);
     });
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 60_000);
     child.on("error", reject);
