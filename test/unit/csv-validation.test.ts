@@ -4,7 +4,9 @@ import { createCsvValidator } from "../../src/core/csv-validation.ts";
 
 function validate(records: string[][], sites?: string[], header: readonly string[] = COLUMNS) {
   const validator = createCsvValidator({ sites });
-  if (validator.header(header)) records.forEach((record, index) => validator.record(record, index + 2));
+  if (validator.header(header)) {
+    for (const [index, record] of records.entries()) validator.record(record, index + 2);
+  }
   return validator.finish();
 }
 

@@ -64,7 +64,8 @@ targets:
 
 describe("redactor and secret names", () => {
   it("keeps systemd credential lines that name a secret", () => {
-    const line = "LoadCredentialEncrypted=bind-password:/etc/credstore.encrypted/ilobby-sync-bind-password.cred";
+    const line =
+      "LoadCredentialEncrypted=bind-password:/etc/credstore.encrypted/ilobby-sync-bind-password.cred";
     expect(createRedactor().redact(line)).toBe(line);
     expect(createRedactor().redact("password=hunter2")).toBe("password=[REDACTED]");
   });
