@@ -2,7 +2,7 @@
  * `ilobby-sync run` end to end, as a scheduler runs it: the built CLI as a process, an LDAPS directory on
  * 127.0.0.1 with real certificates from a test CA, and the local iLobby emulator.
  */
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -193,6 +193,17 @@ describe("run", () => {
     expect(second.stderr).toMatch(/another ilobby-sync run is in progress/);
     expect((await first).code).toBe(0);
     expect((await run(["--dry-run"])).code).toBe(0);
+  });
+
+  it("takes over the lock of a crashed run", async () => {
+    writeConfig();
+    const lock = join(dir, "state", "run.lock");
+    mkdirSync(lock, { recursive: true });
+    const tenMinutesAgo = new Date(Date.now() - 600_000);
+    utimesSync(lock, tenMinutesAgo, tenMinutesAgo);
+    const result = await run([]);
+    expect(result.code).toBe(0);
+    expect(book()).toEqual(expectedRows());
   });
 
   it("reports a damaged state file and treats the run as a first run", async () => {
