@@ -1,8 +1,12 @@
 /** What every command gets: output, the outside world, and config loading that honours --config. */
-import { type LoadedConfig, loadConfig } from "../adapters/files/config-file.ts";
+import type { LoadedConfig } from "../adapters/files/config-file.ts";
 import { SyncError } from "../core/errors.ts";
 import type { Output } from "./output.ts";
 import type { Environment } from "./wiring.ts";
+
+/** Imported on use: the config code (zod, yaml, cosmiconfig) is most of the start-up time of --help and --version. */
+const loadConfig = async (explicitPath: string | undefined, cwd: string) =>
+  (await import("../adapters/files/config-file.ts")).loadConfig(explicitPath, cwd);
 
 export interface CommandContext {
   readonly output: Output;

@@ -1,15 +1,17 @@
-/** Builds the real adapters from a loaded config: the one place that knows which implementation serves each port. */
+/**
+ * Builds the real adapters from a loaded config: the one place that knows which implementation serves each port.
+ * Adapters are imported when first used, so --help, --version, validate and secret start without loading zod,
+ * ldapts, undici, TLS or the lock-file code (docs/benchmarks.md, "Start-up").
+ */
 
-import { type LoadedConfig, readPemFile } from "../adapters/files/config-file.ts";
-import { createIlobbyClient, type IlobbyClient } from "../adapters/ilobby/ilobby-client.ts";
-import { trustedCertificates } from "../adapters/ilobby/trust.ts";
-import { createLdapDirectory } from "../adapters/ldap/ldap-directory.ts";
+import type { LoadedConfig } from "../adapters/files/config-file.ts";
+import type { IlobbyClient } from "../adapters/ilobby/ilobby-client.ts";
 import { createOsKeychain } from "../adapters/secrets/keychain.ts";
 import { createSecretSource, type Keychain } from "../adapters/secrets/secret-sources.ts";
-import { createFileStateStore, defaultStateDir } from "../adapters/state/file-state-store.ts";
 import type { Clock } from "../app/ports.ts";
 import { systemClock } from "../app/ports.ts";
-import { type Config, DEFAULT_KEYCHAIN_SERVICE } from "../core/config/schema.ts";
+import { DEFAULT_KEYCHAIN_SERVICE } from "../core/config/defaults.ts";
+import type { Config } from "../core/config/schema.ts";
 import type { ResolvedTarget } from "../core/targets.ts";
 import type { Output } from "./output.ts";
 
@@ -38,6 +40,11 @@ export async function directoryFor(loaded: LoadedConfig, environment: Environmen
   const { directory } = loaded.config;
   const password = await secretsFor(environment, loaded.config).get("bind-password");
   output.redactor.add(password);
+  const [{ readPemFile }, { trustedCertificates }, { createLdapDirectory }] = await Promise.all([
+    import("../adapters/files/config-file.ts"),
+    import("../adapters/ilobby/trust.ts"),
+    import("../adapters/ldap/ldap-directory.ts"),
+  ]);
   const caFile = directory.caFile ? loaded.resolvePath(directory.caFile) : undefined;
   const ca = caFile ? await readPemFile(caFile, "directory.caFile") : trustedCertificates();
   return createLdapDirectory({
@@ -62,6 +69,11 @@ export async function ilobbyClientFor(
   const { connection } = target;
   const clientSecret = await secretsFor(environment, loaded.config).get(target.secretName);
   output.redactor.add(clientSecret);
+  const [{ readPemFile }, { trustedCertificates }, { createIlobbyClient }] = await Promise.all([
+    import("../adapters/files/config-file.ts"),
+    import("../adapters/ilobby/trust.ts"),
+    import("../adapters/ilobby/ilobby-client.ts"),
+  ]);
   const extraCa = connection.caFile
     ? [await readPemFile(loaded.resolvePath(connection.caFile), "ilobby.caFile")]
     : [];
@@ -77,7 +89,8 @@ export async function ilobbyClientFor(
   });
 }
 
-export function stateStoreFor(loaded: LoadedConfig) {
+export async function stateStoreFor(loaded: LoadedConfig) {
+  const { createFileStateStore, defaultStateDir } = await import("../adapters/state/file-state-store.ts");
   const directory = loaded.config.stateDir ? loaded.resolvePath(loaded.config.stateDir) : defaultStateDir();
   return createFileStateStore(directory);
 }

@@ -1,8 +1,6 @@
-import { randomUUID } from "node:crypto";
 import { extname } from "node:path";
 import type { Command } from "commander";
 import { createJsonLinesLog, silentLog } from "../../adapters/files/json-log.ts";
-import { writePrivateFile } from "../../adapters/files/private-file.ts";
 import { runSync } from "../../app/run-sync.ts";
 import type { ResolvedTarget } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
@@ -34,10 +32,11 @@ export function registerRun(program: Command, context: CommandContext): void {
     .action(async (options: RunOptions) => {
       const { output, environment } = context;
       const dryRun = Boolean(options.dryRun);
-      const runId = randomUUID();
+      // The global Web Crypto: importing node:crypto at the top would cost every command's start-up.
+      const runId = crypto.randomUUID();
       const loaded = await context.loadConfig();
       output.verbose(`config: ${loaded.path}`);
-      const state = stateStoreFor(loaded);
+      const state = await stateStoreFor(loaded);
       const log = loaded.config.log.file
         ? createJsonLinesLog({
             path: loaded.resolvePath(loaded.config.log.file),
@@ -63,6 +62,7 @@ export function registerRun(program: Command, context: CommandContext): void {
             saveCsv: options.output
               ? async (csv, target, count) => {
                   const path = outputPathFor(options.output as string, target, count);
+                  const { writePrivateFile } = await import("../../adapters/files/private-file.ts");
                   await writePrivateFile(path, csv, "CSV output file");
                   output.verbose(`CSV for target ${target.name} written to ${path}`);
                 }

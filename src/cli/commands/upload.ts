@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import type { Command } from "commander";
 import { readCsvRows } from "../../adapters/files/csv-file.ts";
 import { silentLog } from "../../adapters/files/json-log.ts";
@@ -50,7 +49,7 @@ export function registerUpload(program: Command, context: CommandContext): void 
         return;
       }
       const dryRun = Boolean(options.dryRun);
-      const state = stateStoreFor(loaded);
+      const state = await stateStoreFor(loaded);
       const release = dryRun ? undefined : await state.lock();
       try {
         const outcome = await deliverToTarget(
@@ -58,7 +57,7 @@ export function registerUpload(program: Command, context: CommandContext): void 
           await readCsvRows(file),
           { kind: "file", path: file },
           {
-            runId: randomUUID(),
+            runId: crypto.randomUUID(),
             dryRun,
             force: Boolean(options.force),
             allowEmpty: false,

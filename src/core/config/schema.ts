@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { COLUMNS } from "../columns.ts";
+import { DEFAULT_KEYCHAIN_SERVICE } from "./defaults.ts";
 
 const nonEmpty = z.string().trim().min(1, { error: "must not be empty" });
 
@@ -185,7 +186,7 @@ const targetSchema = z.strictObject({
   }),
 });
 
-export const DEFAULT_KEYCHAIN_SERVICE = "ilobby-sync";
+export { DEFAULT_KEYCHAIN_SERVICE };
 
 export const keychainSchema = z.strictObject({
   service: nonEmpty.default(DEFAULT_KEYCHAIN_SERVICE).meta({
