@@ -2,6 +2,8 @@
 import { Command, CommanderError, Option } from "commander";
 import { EXIT_CODE_MEANINGS, EXIT_CODES } from "../core/errors.ts";
 import { createRedactor } from "../core/redact.ts";
+import { registerDoctor } from "./commands/doctor.ts";
+import { registerInit } from "./commands/init.ts";
 import { registerRun } from "./commands/run.ts";
 import { registerSchedule } from "./commands/schedule.ts";
 import { registerSecret } from "./commands/secret.ts";
@@ -90,6 +92,8 @@ export async function runCli(options: CliOptions): Promise<number> {
   registerUpload(program, context);
   registerSecret(program, context);
   registerSchedule(program, context);
+  registerInit(program, context);
+  registerDoctor(program, context);
 
   try {
     await program.parseAsync([...options.argv], { from: "user" });

@@ -40,6 +40,8 @@ export interface EmulatorOptions {
   port?: number;
   /** Where the CA and server certificate go; default a new temp dir, removed on stop(). */
   dir?: string;
+  /** Lifetime of the server certificate; default 30 days (pki.ts), which `doctor` reports as expiring soon. */
+  certificateDays?: number;
 }
 
 export type Fault =
@@ -378,7 +380,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
   try {
     const ca = createTestCa(dir, "iLobby Emulator Test CA");
-    const certificate = issueServerCert(ca, "ilobby-emulator", ["DNS:localhost", "IP:127.0.0.1"]);
+    const certificate = issueServerCert(
+      ca,
+      "ilobby-emulator",
+      ["DNS:localhost", "IP:127.0.0.1"],
+      options.certificateDays === undefined ? {} : { days: options.certificateDays },
+    );
     const server = createServer({
       key: certificate.keyPem,
       cert: certificate.certPem,

@@ -63,6 +63,10 @@ export function describeHttpError(error: HttpStatusError, context: { clientId: s
   );
 }
 
+/** Networks that reach the internet only through a proxy fail these ways when none is configured. */
+const PROXY_HINT =
+  "if this network reaches the internet only through a proxy, set ilobby.proxy (or HTTPS_PROXY)";
+
 /** undici wraps socket and TLS failures as TypeError("fetch failed") with the real error as `cause`. */
 export function describeNetworkError(error: unknown, url: string, viaProxy: boolean): SyncError | Error {
   const root = (error as { cause?: unknown }).cause ?? error;
@@ -79,7 +83,14 @@ export function describeNetworkError(error: unknown, url: string, viaProxy: bool
   }
   if (code === "ERR_TLS_CERT_ALTNAME_INVALID") {
     return new SyncError("ilobby", `the certificate for ${host} does not match the host name`, {
-      fix: "check ilobby.baseUrl",
+      cause: viaProxy ? "the TLS-inspecting proxy's certificate does not name this host" : undefined,
+      fix: "check the host in ilobby.baseUrl (use the name the certificate carries, not an IP address)",
+    });
+  }
+  if (code === "CERT_HAS_EXPIRED") {
+    return new SyncError("ilobby", `the certificate presented for ${host} has expired`, {
+      cause: viaProxy ? "a TLS-inspecting proxy may present its own, expired certificate" : undefined,
+      fix: "check this machine's clock; if a proxy or firewall presents the certificate, ask your network team to renew it",
     });
   }
   if (/ERR_SSL_(UNSUPPORTED_PROTOCOL|TLSV1_ALERT_PROTOCOL_VERSION|WRONG_VERSION_NUMBER)/.test(code)) {
@@ -92,9 +103,7 @@ export function describeNetworkError(error: unknown, url: string, viaProxy: bool
       cause: viaProxy
         ? "the proxy host name does not resolve"
         : "no DNS for the iLobby host from this machine",
-      fix: viaProxy
-        ? "check the proxy setting"
-        : "check DNS, or set ilobby.proxy if this network needs a proxy",
+      fix: viaProxy ? "check the proxy host in ilobby.proxy or HTTPS_PROXY" : `check DNS; ${PROXY_HINT}`,
     });
   }
   if (
@@ -108,12 +117,17 @@ export function describeNetworkError(error: unknown, url: string, viaProxy: bool
     return Object.assign(new Error(`cannot connect to ${host} (${code})`), {
       code,
       hint: viaProxy
-        ? "check the proxy"
-        : "check the network path or set ilobby.proxy if a proxy is required",
+        ? "check the proxy address in ilobby.proxy or HTTPS_PROXY and that the proxy is running"
+        : `${PROXY_HINT}; otherwise check the firewall`,
     });
   }
   if (/timeout|aborted/i.test(`${code} ${message} ${(error as Error).name}`)) {
-    return Object.assign(new Error(`${host} did not answer in time`), { code: code || "TIMEOUT" });
+    return Object.assign(new Error(`${host} did not answer in time`), {
+      code: code || "TIMEOUT",
+      hint: viaProxy
+        ? "check that the proxy is running"
+        : `${PROXY_HINT}; otherwise raise ilobby.timeoutSeconds`,
+    });
   }
   return Object.assign(new Error(`request to ${host} failed: ${message}`), { code });
 }

@@ -56,7 +56,12 @@ export function tlsOptionsFor(url: URL, ca: LdapDirectoryOptions["ca"]): Connect
   };
 }
 
-export function createLdapDirectory(options: LdapDirectoryOptions): DirectorySource {
+export interface LdapDirectory extends DirectorySource {
+  /** Connects and binds as a search would (fail-over included), then hangs up: for `doctor` and `init`. */
+  checkBind(): Promise<{ url: string }>;
+}
+
+export function createLdapDirectory(options: LdapDirectoryOptions): LdapDirectory {
   const log = options.log ?? (() => {});
   const timeoutMs = options.timeoutSeconds * 1000;
 
@@ -102,6 +107,12 @@ export function createLdapDirectory(options: LdapDirectoryOptions): DirectorySou
   }
 
   return {
+    async checkBind() {
+      const { client, url } = await connect();
+      await client.unbind().catch(() => {});
+      return { url };
+    },
+
     async fetchEntries(query: DirectoryQuery, onProgress?: (entriesSoFar: number) => void) {
       const { client, url } = await connect();
       const entries: DirectoryEntry[] = [];

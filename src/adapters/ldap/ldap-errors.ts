@@ -2,6 +2,7 @@
  * Turns ldapts and TLS errors into messages that tell an administrator what happened and what to do.
  * AD puts the reason for a failed bind in the diagnostic text as "data NNN" (hex sub-codes).
  */
+import { describeBindNameProblem } from "../../core/bind-name.ts";
 import { errorCode, errorMessage, SyncError } from "../../core/errors.ts";
 
 const BIND_SUBCODES: Record<string, { cause: string; fix: string }> = {
@@ -146,7 +147,9 @@ export function describeBindError(error: unknown, url: string, bindDn: string): 
   const message = errorMessage(error);
   if (code === "49") {
     const subcode = /data ([0-9a-f]{3})/i.exec(message)?.[1]?.toLowerCase();
-    const known = subcode ? BIND_SUBCODES[subcode] : undefined;
+    // A name AD cannot parse as an account looks like a wrong password (52e) or a missing account (525).
+    const unusableName = subcode === "52e" || subcode === "525" ? describeBindNameProblem(bindDn) : undefined;
+    const known = unusableName ?? (subcode ? BIND_SUBCODES[subcode] : undefined);
     return new SyncError("directory", `${url}: bind as "${bindDn}" was refused (invalid credentials)`, {
       cause: known?.cause ?? "the account or the password is wrong",
       fix:
@@ -168,9 +171,19 @@ export function describeBindError(error: unknown, url: string, bindDn: string): 
 export function describeSearchError(error: unknown, url: string, base: string): SyncError {
   const code = errorCode(error);
   if (code === "32") {
+    // AD names the deepest part of the DN that does exist: where the typo starts.
+    const bestMatch = /best match of:\s*'([^']*)'/.exec(errorMessage(error))?.[1];
     return new SyncError("directory", `search base "${base}" does not exist on ${url}`, {
-      cause: "a typo in the OU's distinguished name, or the OU was renamed or moved",
+      cause: `a typo in the OU's distinguished name, or the OU was renamed or moved${
+        bestMatch ? ` (the directory has "${bestMatch}", but nothing below it by that name)` : ""
+      }`,
       fix: "check directory.searchBases; copy the DN from the OU's distinguishedName attribute in AD",
+      error,
+    });
+  }
+  if (code === "34") {
+    return new SyncError("directory", `search base "${base}" is not a distinguished name`, {
+      fix: "write each search base as a DN, e.g. OU=Staff,DC=corp,DC=example,DC=com (copy it from the OU's distinguishedName attribute)",
       error,
     });
   }

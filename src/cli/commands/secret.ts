@@ -15,10 +15,11 @@ import { SyncError } from "../../core/errors.ts";
 import { DEFAULT_CLIENT_SECRET_NAME, resolveTargets } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
 import type { Output } from "../output.ts";
+import { promptHidden } from "../prompt.ts";
 import { type Environment, keychainFor } from "../wiring.ts";
 
-const BIND_PASSWORD_NAME = "bind-password";
-const MINIMUM_SECRET_LENGTH = 4;
+export const BIND_PASSWORD_NAME = "bind-password";
+export const MINIMUM_SECRET_LENGTH = 4;
 
 /** The secrets a sync with this config reads; without a config, those of the single-target setup. */
 function secretNamesFor(config: Config | undefined): string[] {
@@ -43,20 +44,26 @@ interface SecretScope {
   knownNames: string[];
 }
 
-async function secretScope(context: CommandContext): Promise<SecretScope> {
-  const loaded = await context.loadConfigIfAny();
-  if (loaded) context.output.verbose(`config: ${loaded.path}`);
-  const keychain = keychainFor(context.environment, loaded?.config);
+/** The keychain that `secret set` (and `init`) store into; an error when this process has none. */
+export function requireKeychain(environment: Environment, config: Config | undefined): Keychain {
+  const keychain = keychainFor(environment, config);
   if (!keychain) {
     throw new SyncError("secret", "no OS keychain is available to this process", {
       fix: "supply the secrets through ILOBBY_SYNC_<NAME>, ILOBBY_SYNC_<NAME>_FILE or $CREDENTIALS_DIRECTORY",
     });
   }
+  return keychain;
+}
+
+async function secretScope(context: CommandContext): Promise<SecretScope> {
+  const loaded = await context.loadConfigIfAny();
+  if (loaded) context.output.verbose(`config: ${loaded.path}`);
+  const keychain = requireKeychain(context.environment, loaded?.config);
   return { keychain, knownNames: secretNamesFor(loaded?.config) };
 }
 
 /** Warns when a source that comes before the keychain holds the secret, so the keychain's value is not used. */
-async function warnIfShadowed(name: string, environment: Environment, output: Output): Promise<void> {
+export async function warnIfShadowed(name: string, environment: Environment, output: Output): Promise<void> {
   const earlier = await resolveSecret(name, { env: environment.env });
   if (!earlier) return;
   output.redactor.add(earlier.value);
@@ -69,44 +76,10 @@ function withoutOneTrailingNewline(text: string): string {
   return text.replace(/\r?\n$/, "");
 }
 
-async function readStream(input: NodeJS.ReadableStream): Promise<string> {
+export async function readStream(input: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of input) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
   return Buffer.concat(chunks).toString("utf8");
-}
-
-const cancelled = () => new SyncError("secret", "cancelled: nothing was stored");
-
-/** Reads one line from the terminal without echoing it: raw mode, so the typed characters never appear. */
-function promptHidden(question: string, input: NodeJS.ReadStream, echo: NodeJS.WriteStream): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let value = "";
-    const finish = (error?: SyncError) => {
-      input.off("data", onData);
-      input.setRawMode(false);
-      input.pause();
-      echo.write("\n");
-      if (error) reject(error);
-      else resolve(value);
-    };
-    const onData = (chunk: string) => {
-      // Arrow and function keys arrive as one escape sequence: they are not part of a secret.
-      if (chunk.startsWith("\x1b")) return;
-      for (const character of chunk) {
-        if (character === "\r" || character === "\n") return finish();
-        if (character === "\x03") return finish(cancelled()); // Ctrl-C
-        if (character === "\x04") return value === "" ? finish(cancelled()) : finish(); // Ctrl-D
-        if (character === "\x7f" || character === "\b") value = Array.from(value).slice(0, -1).join("");
-        else if (character >= " ") value += character;
-      }
-    };
-    // Raw mode before the prompt: whatever is typed once the prompt shows must not be echoed.
-    input.setRawMode(true);
-    input.setEncoding("utf8");
-    echo.write(question);
-    input.on("data", onData);
-    input.resume();
-  });
 }
 
 /** A hidden prompt (typed twice) on a terminal, otherwise all of standard input, so scripts can pipe it. */

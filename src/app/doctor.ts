@@ -1,0 +1,447 @@
+/**
+ * The `doctor` use case: every check an administrator needs in the first hour, run through small ports, each
+ * reported pass/warn/fail/skip with its fix. Every check runs; one that depends on a failed check is skipped with
+ * the reason, so a single run shows everything that is wrong. `init` reuses the same checks to test its answers.
+ */
+
+import { bindNameForm, describeBindNameProblem } from "../core/bind-name.ts";
+import { type CheckResult, failed, isUsable, passed, skipped, warned } from "../core/checks.ts";
+import type { Config } from "../core/config/schema.ts";
+import { assessCoverage, assessTls, attributeCoverage, samplePeople, type TlsFacts } from "../core/doctor.ts";
+import { errorCode, SyncError } from "../core/errors.ts";
+import { type DirectoryEntry, mergeEntriesByDn } from "../core/mapping.ts";
+import { buildQuery } from "../core/plan.ts";
+import { proxyFor, withoutPassword } from "../core/proxy.ts";
+import { type ResolvedTarget, resolveTargets } from "../core/targets.ts";
+import type { DirectoryQuery } from "./ports.ts";
+
+/** A TLS handshake's facts; trust and host-name problems are reported in them, other failures thrown as SyncErrors. */
+export interface TlsProbe {
+  tls(url: string): Promise<TlsFacts>;
+  /** What to do about a certificate that expires soon: it depends on who runs the server. */
+  readonly renewal: string;
+}
+
+/** DNS, TCP and TLS of one endpoint; each throws a SyncError that says what to do. */
+export interface EndpointProbe extends TlsProbe {
+  resolve(url: string): Promise<string[]>;
+  connect(url: string): Promise<void>;
+}
+
+export interface DirectoryProbe {
+  /** Connects and binds as a run would (fail-over included); returns the URL that worked. */
+  checkBind(): Promise<{ url: string }>;
+  fetchEntries(query: DirectoryQuery): Promise<DirectoryEntry[]>;
+}
+
+export interface TokenSource {
+  getToken(): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export interface SecretLocation {
+  origin: string;
+  location: string;
+}
+
+export interface SecretProbe {
+  /** Where a secret comes from before the keychain is asked (environment, file, systemd credential), if anywhere. */
+  outsideKeychain(name: string): Promise<SecretLocation | undefined>;
+  /** Absent when this system has no keychain to use. `has` throws a SyncError when it cannot be reached. */
+  keychain?: { describe(): string; has(name: string): Promise<boolean> } | undefined;
+}
+
+export interface DoctorPorts {
+  now(): number;
+  env: NodeJS.ProcessEnv;
+  directoryEndpoint: EndpointProbe;
+  ilobbyEndpoint: TlsProbe;
+  /** The directory as a run opens it (bind password from the secrets); throws a SyncError. */
+  openDirectory(): Promise<DirectoryProbe>;
+  /** A token client for a target, with its secret; throws a SyncError. */
+  tokenSource(target: ResolvedTarget): Promise<TokenSource>;
+  secrets: SecretProbe;
+  stateDir: { location: string; checkWritable(): Promise<void> };
+}
+
+const BIND_PASSWORD = "bind-password";
+
+// ---- Checks that init reuses ----
+
+/** The title names the URL already; a message that starts with it too would say it twice. */
+function withoutUrl(check: CheckResult, url: string): CheckResult {
+  const prefix = `${url}: `;
+  return check.summary.startsWith(prefix) ? { ...check, summary: check.summary.slice(prefix.length) } : check;
+}
+
+/** DNS, then TCP, then TLS of one URL; a step whose predecessor failed is skipped. */
+export async function endpointChecks(url: string, probe: EndpointProbe, now: number): Promise<CheckResult[]> {
+  const dnsTitle = `DNS ${url}`;
+  const tcpTitle = `TCP ${url}`;
+  const tlsTitle = `TLS ${url}`;
+  let dns: CheckResult;
+  try {
+    const addresses = await probe.resolve(url);
+    dns = passed(`dns:${url}`, dnsTitle, `resolves to ${addresses.join(", ")}`);
+  } catch (error) {
+    dns = withoutUrl(failed(`dns:${url}`, dnsTitle, error), url);
+  }
+  if (!isUsable(dns)) {
+    return [
+      dns,
+      skipped(`tcp:${url}`, tcpTitle, "the host name does not resolve"),
+      skipped(`tls:${url}`, tlsTitle, "the host name does not resolve"),
+    ];
+  }
+  let tcp: CheckResult;
+  try {
+    await probe.connect(url);
+    tcp = passed(`tcp:${url}`, tcpTitle, "accepts connections");
+  } catch (error) {
+    tcp = withoutUrl(failed(`tcp:${url}`, tcpTitle, error), url);
+  }
+  if (!isUsable(tcp)) return [dns, tcp, skipped(`tls:${url}`, tlsTitle, "no TCP connection")];
+  return [dns, tcp, await tlsCheck(url, probe, now)];
+}
+
+export async function tlsCheck(url: string, probe: TlsProbe, now: number): Promise<CheckResult> {
+  try {
+    return withoutUrl(assessTls(`tls:${url}`, `TLS ${url}`, await probe.tls(url), now, probe.renewal), url);
+  } catch (error) {
+    return withoutUrl(failed(`tls:${url}`, `TLS ${url}`, error), url);
+  }
+}
+
+export function bindNameCheck(bindDn: string): CheckResult {
+  const title = "bind account name";
+  const problem = describeBindNameProblem(bindDn);
+  if (problem) return warned("bind-name", title, problem.cause, problem.fix);
+  const forms = { dn: "a distinguished name", upn: "a UPN", "down-level": "a DOMAIN\\user name" } as const;
+  return passed("bind-name", title, `"${bindDn}" is ${forms[bindNameForm(bindDn) as keyof typeof forms]}`);
+}
+
+export async function bindCheck(bindDn: string, directory: DirectoryProbe): Promise<CheckResult> {
+  const title = `bind as ${bindDn}`;
+  try {
+    const { url } = await directory.checkBind();
+    return passed("bind", title, `bound on ${url}`);
+  } catch (error) {
+    return failed("bind", title, error);
+  }
+}
+
+export interface BaseSearch {
+  check: CheckResult;
+  entries: DirectoryEntry[];
+}
+
+/** The users the run's filter finds under one search base, with the first few by name. */
+export async function searchBaseCheck(
+  config: Config,
+  directory: DirectoryProbe,
+  baseIndex: number,
+): Promise<BaseSearch> {
+  const query = buildQuery(config);
+  const base = query.bases[baseIndex] ?? "";
+  const id = `search:${base}`;
+  const title = `search ${base}`;
+  try {
+    const found = await directory.fetchEntries({ ...query, bases: [base] });
+    // Searched alone, this base is index 0; the coverage check needs its index in the config.
+    const entries = found.map((entry) => ({ ...entry, baseIndexes: [baseIndex] }));
+    const details = [`filter ${query.filter}`];
+    if (entries.length === 0) {
+      return {
+        entries,
+        check: warned(
+          id,
+          title,
+          "no users match under this base",
+          "users must be below this OU; check directory.groups and directory.filter (disabled accounts are left out unless directory.includeDisabled)",
+          details,
+        ),
+      };
+    }
+    details.push(`e.g. ${samplePeople(config, entries).join("; ")}`);
+    return { entries, check: passed(id, title, `${entries.length} users match`, details) };
+  } catch (error) {
+    return { entries: [], check: failed(id, title, error) };
+  }
+}
+
+/** A group in `directory.groups`: that it exists, and how many users in the search bases belong to it. */
+export async function groupCheck(
+  config: Config,
+  directory: DirectoryProbe,
+  group: string,
+): Promise<CheckResult> {
+  const id = `group:${group}`;
+  const title = `group ${group}`;
+  const { nestedGroups } = config.directory;
+  try {
+    const found = await directory.fetchEntries({
+      bases: [group],
+      filter: "(objectClass=group)",
+      attributes: ["cn"],
+      membershipGroups: [],
+      nestedGroups,
+    });
+    if (found.length === 0) {
+      return failed(
+        id,
+        title,
+        new SyncError("config", `"${group}" exists but is not a group`, {
+          fix: "list the group's distinguishedName in directory.groups",
+        }),
+      );
+    }
+  } catch (error) {
+    const missing = errorCode(error instanceof Error ? error.cause : undefined) === "32";
+    return failed(
+      id,
+      title,
+      missing
+        ? new SyncError("directory", `the group "${group}" does not exist`, {
+            cause: "a typo in the group's distinguished name, or the group was renamed or moved",
+            fix: "copy the DN from the group's distinguishedName attribute in AD into directory.groups",
+            error,
+          })
+        : error,
+    );
+  }
+  try {
+    const query = buildQuery({ ...config, directory: { ...config.directory, groups: [group] } });
+    const entries = mergeEntriesByDn(await directory.fetchEntries({ ...query, membershipGroups: [] }));
+    const membership = nestedGroups ? "members, nested groups included" : "direct members";
+    if (entries.length === 0) {
+      return warned(
+        id,
+        title,
+        `no users in the search bases are ${membership}`,
+        "check that the group's members are users below directory.searchBases",
+      );
+    }
+    return passed(id, title, `${entries.length} users in the search bases are ${membership}`, [
+      `e.g. ${samplePeople(config, entries).join("; ")}`,
+    ]);
+  } catch (error) {
+    return failed(id, title, error);
+  }
+}
+
+export async function tokenCheck(
+  target: ResolvedTarget,
+  open: () => Promise<TokenSource>,
+): Promise<CheckResult> {
+  const id = `token:${target.name}`;
+  const title = `token for client ${target.clientId}`;
+  let source: TokenSource | undefined;
+  try {
+    source = await open();
+    await source.getToken();
+    return passed(id, title, "iLobby issued a token (nothing was uploaded)");
+  } catch (error) {
+    return failed(id, title, error);
+  } finally {
+    await source?.close();
+  }
+}
+
+export function proxyCheck(
+  baseUrl: string,
+  configProxy: string | undefined,
+  env: NodeJS.ProcessEnv,
+): CheckResult {
+  const id = `proxy:${baseUrl}`;
+  const title = `proxy for ${baseUrl}`;
+  const decision = proxyFor(baseUrl, configProxy, env);
+  switch (decision.kind) {
+    case "config":
+      return passed(id, title, `ilobby.proxy: ${withoutPassword(decision.url)}`);
+    case "environment":
+      return passed(id, title, `${decision.variable}: ${withoutPassword(decision.url)}`);
+    case "bypassed":
+      return passed(
+        id,
+        title,
+        `direct: NO_PROXY entry "${decision.noProxyEntry}" bypasses ${decision.variable} (${withoutPassword(decision.url)})`,
+      );
+    case "none":
+      return passed(id, title, "direct (no ilobby.proxy, HTTPS_PROXY or HTTP_PROXY)");
+  }
+}
+
+// ---- Checks of the machine ----
+
+async function secretChecks(names: readonly string[], probe: SecretProbe): Promise<CheckResult[]> {
+  const found = new Map<string, SecretLocation>();
+  const unreadable = new Map<string, unknown>();
+  for (const name of names) {
+    try {
+      const location = await probe.outsideKeychain(name);
+      if (location) found.set(name, location);
+    } catch (error) {
+      unreadable.set(name, error);
+    }
+  }
+  const needKeychain = names.filter((name) => !found.has(name) && !unreadable.has(name));
+  const keychainTitle = "keychain";
+  let keychain: CheckResult;
+  let keychainError: unknown;
+  if (needKeychain.length === 0) {
+    keychain = skipped("keychain", keychainTitle, "not needed: every secret comes from outside the keychain");
+  } else if (!probe.keychain) {
+    keychainError = new SyncError("secret", "no OS keychain is available to this process", {
+      fix: "supply the secrets through ILOBBY_SYNC_<NAME>, ILOBBY_SYNC_<NAME>_FILE or $CREDENTIALS_DIRECTORY",
+    });
+    keychain = failed("keychain", keychainTitle, keychainError);
+  } else {
+    const { keychain: store } = probe;
+    try {
+      for (const name of needKeychain) if (await store.has(name)) found.set(name, keychainLocation(store));
+      keychain = passed("keychain", keychainTitle, `reachable: ${store.describe()}`);
+    } catch (error) {
+      keychainError = error;
+      keychain = failed("keychain", keychainTitle, error);
+    }
+  }
+  const checks = [keychain];
+  for (const name of names) {
+    const id = `secret:${name}`;
+    const title = `secret ${name}`;
+    const location = found.get(name);
+    if (location) checks.push(passed(id, title, `from ${location.origin} ${location.location}`));
+    else if (unreadable.has(name)) checks.push(failed(id, title, unreadable.get(name)));
+    else if (keychainError)
+      checks.push(skipped(id, title, "not found outside the keychain, which cannot be read"));
+    else {
+      checks.push(
+        failed(
+          id,
+          title,
+          new SyncError("secret", `the secret "${name}" is not set`, {
+            fix: `store it with \`ilobby-sync secret set ${name}\` as the account that runs the sync, or see docs/secrets.md`,
+          }),
+        ),
+      );
+    }
+  }
+  return checks;
+}
+
+function keychainLocation(store: { describe(): string }): SecretLocation {
+  return { origin: "keychain", location: store.describe() };
+}
+
+async function stateDirCheck(probe: DoctorPorts["stateDir"]): Promise<CheckResult> {
+  const title = `state directory ${probe.location}`;
+  try {
+    await probe.checkWritable();
+    return passed("state-dir", title, "writable");
+  } catch (error) {
+    return failed("state-dir", title, error);
+  }
+}
+
+// ---- The whole checklist ----
+
+async function directoryChecks(config: Config, ports: DoctorPorts, bindPassword: CheckResult | undefined) {
+  const { directory } = config;
+  const checks: CheckResult[] = [bindNameCheck(directory.bindDn)];
+  const tlsResults: CheckResult[] = [];
+  for (const url of directory.url) {
+    const endpoint = await endpointChecks(url, ports.directoryEndpoint, ports.now());
+    checks.push(...endpoint);
+    const tls = endpoint.at(-1);
+    if (tls) tlsResults.push(tls);
+  }
+  const bases = directory.searchBases.map((searchBase) => searchBase.base);
+  const later = [
+    ...bases.map((base) => ({ id: `search:${base}`, title: `search ${base}` })),
+    ...directory.groups.map((group) => ({ id: `group:${group}`, title: `group ${group}` })),
+    { id: "coverage", title: "attribute coverage" },
+  ];
+  const skipAll = (reason: string) => later.map((check) => skipped(check.id, check.title, reason));
+
+  const bindTitle = `bind as ${directory.bindDn}`;
+  let bind: CheckResult;
+  let opened: DirectoryProbe | undefined;
+  if (!isUsable(bindPassword)) bind = skipped("bind", bindTitle, "the bind-password secret is not available");
+  else if (!tlsResults.some(isUsable))
+    bind = skipped("bind", bindTitle, "no directory URL passed the TLS check");
+  else {
+    try {
+      opened = await ports.openDirectory();
+      bind = await bindCheck(directory.bindDn, opened);
+    } catch (error) {
+      bind = failed("bind", bindTitle, error);
+    }
+  }
+  checks.push(bind);
+  if (!opened || !isUsable(bind)) return [...checks, ...skipAll("the bind did not succeed")];
+
+  const entries: DirectoryEntry[] = [];
+  let searchesOk = true;
+  for (const index of bases.keys()) {
+    const search = await searchBaseCheck(config, opened, index);
+    checks.push(search.check);
+    entries.push(...search.entries);
+    searchesOk &&= isUsable(search.check);
+  }
+  for (const group of directory.groups) checks.push(await groupCheck(config, opened, group));
+  checks.push(
+    searchesOk
+      ? assessCoverage("coverage", "attribute coverage", config, attributeCoverage(config, entries))
+      : skipped("coverage", "attribute coverage", "a search failed"),
+  );
+  return checks;
+}
+
+async function ilobbyChecks(config: Config, ports: DoctorPorts, secrets: readonly CheckResult[]) {
+  const checks: CheckResult[] = [];
+  const targets = resolveTargets(config);
+  const tlsByUrl = new Map<string, CheckResult>();
+  for (const baseUrl of new Set(targets.map((target) => target.connection.baseUrl))) {
+    checks.push(proxyCheck(baseUrl, config.ilobby.proxy, ports.env));
+    const tls = await tlsCheck(baseUrl, ports.ilobbyEndpoint, ports.now());
+    tlsByUrl.set(baseUrl, tls);
+    checks.push(tls);
+  }
+  for (const target of targets) {
+    const secret = secrets.find((check) => check.id === `secret:${target.secretName}`);
+    const title = `token for client ${target.clientId}`;
+    if (!isUsable(secret)) {
+      checks.push(skipped(`token:${target.name}`, title, `the ${target.secretName} secret is not available`));
+    } else if (!isUsable(tlsByUrl.get(target.connection.baseUrl))) {
+      checks.push(
+        skipped(`token:${target.name}`, title, `the TLS check of ${target.connection.baseUrl} failed`),
+      );
+    } else {
+      checks.push(await tokenCheck(target, () => ports.tokenSource(target)));
+    }
+  }
+  return checks;
+}
+
+/** Without a valid config only the config check can run; the rest are listed so the checklist is complete. */
+export function doctorWithoutConfig(error: unknown): CheckResult[] {
+  const reason = "needs a valid config file";
+  return [
+    failed("config", "config file", error),
+    skipped("secrets", "secrets and keychain", reason),
+    skipped("state-dir", "state directory", reason),
+    skipped("directory", "directory: DNS, TCP, TLS, bind, searches, attribute coverage", reason),
+    skipped("ilobby", "iLobby: proxy, TLS, token", reason),
+  ];
+}
+
+export async function runDoctor(config: Config, path: string, ports: DoctorPorts): Promise<CheckResult[]> {
+  const checks: CheckResult[] = [passed("config", "config file", `${path} is valid`)];
+  const names = [...new Set([...resolveTargets(config).map((target) => target.secretName), BIND_PASSWORD])];
+  const secrets = await secretChecks(names, ports.secrets);
+  checks.push(...secrets, await stateDirCheck(ports.stateDir));
+  const bindPassword = secrets.find((check) => check.id === `secret:${BIND_PASSWORD}`);
+  checks.push(...(await directoryChecks(config, ports, bindPassword)));
+  checks.push(...(await ilobbyChecks(config, ports, secrets)));
+  return checks;
+}

@@ -1,0 +1,341 @@
+/**
+ * The `init` use case: gathers what a config needs (from flags, or asked on a terminal) and tests each answer as it
+ * goes with `doctor`'s checks: the DC URLs (DNS, TCP, TLS), the bind account and password, each search base and
+ * group, the iLobby client id and secret. Each test runs against a draft of the very config that will be written.
+ * On a terminal a failed test shows its fix and asks again; unattended, it stops init with that test's error.
+ */
+
+import { type CheckResult, failed } from "../core/checks.ts";
+import { parseConfigText } from "../core/config/parse.ts";
+import type { Config } from "../core/config/schema.ts";
+import { type ConfigAnswers, renderConfigTemplate } from "../core/config/template.ts";
+import { assessCoverage, attributeCoverage } from "../core/doctor.ts";
+import { SyncError } from "../core/errors.ts";
+import type { DirectoryEntry } from "../core/mapping.ts";
+import { type ResolvedTarget, resolveTargets } from "../core/targets.ts";
+import {
+  bindCheck,
+  bindNameCheck,
+  type DirectoryProbe,
+  type EndpointProbe,
+  endpointChecks,
+  groupCheck,
+  searchBaseCheck,
+  type TokenSource,
+  tokenCheck,
+} from "./doctor.ts";
+
+/** What the flags gave; anything missing is asked for on a terminal. */
+export interface InitGiven {
+  urls: string[];
+  bindDn?: string | undefined;
+  caFile?: string | undefined;
+  bases: string[];
+  groups: string[];
+  clientId?: string | undefined;
+  sites: string[];
+  baseUrl?: string | undefined;
+  ilobbyCaFile?: string | undefined;
+  proxy?: string | undefined;
+}
+
+export interface InitSecrets {
+  bindPassword?: string | undefined;
+  clientSecret?: string | undefined;
+}
+
+/** The conversation: a terminal, or nothing (unattended) where every ask is a bug and says so. */
+export interface InitDialog {
+  readonly interactive: boolean;
+  /** An empty answer takes `defaultAnswer`. */
+  ask(question: string, defaultAnswer?: string): Promise<string>;
+  askSecret(question: string): Promise<string>;
+  report(check: CheckResult): void;
+  say(message: string): void;
+}
+
+export interface InitPorts {
+  now(): number;
+  /** A path typed by the user (relative to the working directory) as the config file must name it. */
+  configPath(path: string): string;
+  directoryEndpoint(draft: Config): EndpointProbe;
+  openDirectory(draft: Config, bindPassword: string): Promise<DirectoryProbe>;
+  tokenSource(draft: Config, target: ResolvedTarget, clientSecret: string): Promise<TokenSource>;
+}
+
+export interface InitOptions {
+  /** Test the answers against the directory and iLobby. */
+  test: boolean;
+  /** The secrets are needed: to test, or to store them. */
+  needSecrets: boolean;
+}
+
+export interface InitResult {
+  answers: ConfigAnswers;
+  secrets: InitSecrets;
+  checks: CheckResult[];
+}
+
+/** Unanswered required keys in a draft; never written to a file. */
+const PENDING = { bindDn: "pending@pending", base: "DC=pending", clientId: "pending" };
+
+/** The config as it will be written, validated as a run validates it; placeholders stand in for later answers. */
+export function draftConfig(answers: ConfigAnswers, schemaReference = ""): Config {
+  const result = parseConfigText(
+    renderConfigTemplate(
+      {
+        ...answers,
+        bindDn: answers.bindDn || PENDING.bindDn,
+        bases: answers.bases.length > 0 ? answers.bases : [PENDING.base],
+        clientId: answers.clientId || PENDING.clientId,
+      },
+      schemaReference,
+    ),
+  );
+  if (result.ok) return result.config;
+  throw new SyncError(
+    "config",
+    result.problems.map((problem) => `${problem.path}: ${problem.message}`).join("; "),
+    { fix: "correct the answer" },
+  );
+}
+
+export function splitList(text: string): string[] {
+  return text
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+function missingFlags(given: InitGiven): string[] {
+  const missing: string[] = [];
+  if (given.urls.length === 0) missing.push("--url");
+  if (!given.bindDn) missing.push("--bind-dn");
+  if (given.bases.length === 0) missing.push("--base");
+  if (!given.clientId) missing.push("--client-id");
+  return missing;
+}
+
+/** An unattended init ends with the failed test's own message, cause and fix. */
+function failureOf(check: CheckResult): SyncError {
+  const cause = check.details.find((detail) => detail.startsWith("cause: "))?.slice("cause: ".length);
+  return new SyncError(check.category ?? "config", check.summary, {
+    cause,
+    fix: check.fix,
+    data: { check: check.id },
+  });
+}
+
+export async function runInit(
+  given: InitGiven,
+  known: InitSecrets,
+  dialog: InitDialog,
+  ports: InitPorts,
+  options: InitOptions,
+): Promise<InitResult> {
+  if (!dialog.interactive) {
+    const missing = missingFlags(given);
+    if (missing.length > 0) {
+      throw new SyncError(
+        "config",
+        `init needs ${missing.join(", ")} when standard input is not a terminal`,
+        {
+          fix: "pass them (see `ilobby-sync init --help`), or run `ilobby-sync init` in a terminal to be asked",
+        },
+      );
+    }
+    if (options.needSecrets && (!known.bindPassword || !known.clientSecret)) {
+      throw new SyncError(
+        "secret",
+        "init needs the bind password and the client secret, to test and store them",
+        {
+          fix: "set ILOBBY_SYNC_BIND_PASSWORD and ILOBBY_SYNC_CLIENT_SECRET, or pipe them in (the bind password on the first line, the client secret on the second), or pass --no-test --no-store-secrets",
+        },
+      );
+    }
+  }
+  const checks: CheckResult[] = [];
+  const secrets: InitSecrets = { ...known };
+  const answers: ConfigAnswers = {
+    urls: [],
+    bindDn: "",
+    caFile: given.caFile && ports.configPath(given.caFile),
+    startTls: false,
+    bases: [],
+    groups: [],
+    clientId: "",
+    baseUrl: given.baseUrl,
+    ilobbyCaFile: given.ilobbyCaFile && ports.configPath(given.ilobbyCaFile),
+    proxy: given.proxy,
+    sites: [],
+  };
+
+  const report = (check: CheckResult) => {
+    checks.push(check);
+    dialog.report(check);
+  };
+  /** True when the answer must be asked again; unattended, a failed test ends init with its error. */
+  const mustAskAgain = (results: readonly CheckResult[]): boolean => {
+    const failure = results.find((check) => check.status === "fail");
+    if (!failure) return false;
+    if (!dialog.interactive) throw failureOf(failure);
+    return true;
+  };
+  /** A draft of the config with the answers so far, or undefined (reported) when an answer is not valid. */
+  const draft = (): Config | undefined => {
+    try {
+      return draftConfig(answers);
+    } catch (error) {
+      const check = failed("answer", "answer", error);
+      report(check);
+      mustAskAgain([check]);
+      return undefined;
+    }
+  };
+  /** A secret from the environment or standard input is used first; one that was refused is asked for. */
+  const secretFor = async (key: keyof InitSecrets, question: string): Promise<string | undefined> => {
+    if (!options.needSecrets) return undefined;
+    secrets[key] ??= await dialog.askSecret(question);
+    return secrets[key];
+  };
+
+  // Domain controllers: DNS, TCP and TLS of each URL.
+  let urls = given.urls;
+  for (;;) {
+    if (urls.length === 0) {
+      const question = "Domain controller URL(s), comma-separated (ldaps://dc1.corp.example.com)";
+      urls = splitList(await dialog.ask(question, answers.urls.join(", ") || undefined));
+    }
+    answers.urls = urls;
+    answers.startTls = urls.some((url) => url.startsWith("ldap://"));
+    const config = draft();
+    if (config) {
+      if (!options.test) break;
+      const results: CheckResult[] = [];
+      for (const url of config.directory.url) {
+        for (const check of await endpointChecks(url, ports.directoryEndpoint(config), ports.now())) {
+          report(check);
+          results.push(check);
+        }
+      }
+      if (!mustAskAgain(results)) break;
+      // The fix of an untrusted certificate is a CA file: ask for it and test the same URLs again.
+      if (results.some((check) => check.fix?.includes("directory.caFile"))) {
+        const question =
+          "CA certificate (PEM file) that issued the domain controllers' certificates (empty: none)";
+        const caFile = await dialog.ask(question);
+        answers.caFile = caFile ? ports.configPath(caFile) : undefined;
+        if (caFile) continue;
+      }
+    }
+    urls = [];
+  }
+  if (answers.startTls) dialog.say("ldap:// URLs will be upgraded with StartTLS (directory.startTls: true).");
+
+  // The bind account: the form of its name, then a real bind with its password.
+  let directory: DirectoryProbe | undefined;
+  let bindDn = given.bindDn;
+  for (;;) {
+    const question = "Bind account: a UPN (svc-ilobby@corp.example.com), DOMAIN\\user or a DN";
+    answers.bindDn = bindDn ?? (await dialog.ask(question, answers.bindDn || undefined));
+    bindDn = undefined;
+    const nameCheck = bindNameCheck(answers.bindDn);
+    if (nameCheck.status !== "pass") report(nameCheck);
+    const config = draft();
+    if (!config) continue;
+    const password = await secretFor("bindPassword", `Password of ${answers.bindDn} (typing is hidden): `);
+    if (!options.test || password === undefined) break;
+    let bind: CheckResult;
+    try {
+      directory = await ports.openDirectory(config, password);
+      bind = await bindCheck(answers.bindDn, directory);
+    } catch (error) {
+      bind = failed("bind", `bind as ${answers.bindDn}`, error);
+    }
+    report(bind);
+    if (!mustAskAgain([bind])) break;
+    secrets.bindPassword = undefined;
+  }
+
+  // Search bases: each searched with the run's filter, showing how many users it holds.
+  const entries: DirectoryEntry[] = [];
+  const pendingBases = [...given.bases];
+  for (;;) {
+    let base = pendingBases.shift();
+    if (base === undefined) {
+      if (given.bases.length > 0 && answers.bases.length > 0) break;
+      base = await dialog.ask(
+        answers.bases.length === 0
+          ? "Search base: the distinguished name of an OU holding the users (OU=Staff,DC=corp,DC=example,DC=com)"
+          : "Another search base (empty: done)",
+      );
+      if (!base) {
+        if (answers.bases.length > 0) break;
+        continue;
+      }
+    }
+    answers.bases.push(base);
+    const config = draft();
+    const search =
+      config && directory ? await searchBaseCheck(config, directory, answers.bases.length - 1) : undefined;
+    if (search) report(search.check);
+    if (!config || (search && mustAskAgain([search.check]))) answers.bases.pop();
+    else if (search) entries.push(...search.entries);
+  }
+
+  // Groups (optional): each must exist and have members below the search bases.
+  const pendingGroups = [...given.groups];
+  const askForGroups = dialog.interactive && given.groups.length === 0;
+  for (;;) {
+    let group = pendingGroups.shift();
+    if (group === undefined) {
+      if (!askForGroups) break;
+      group = await dialog.ask(
+        answers.groups.length === 0
+          ? "Only sync the members of a group? Its distinguished name (empty: everyone in the search bases)"
+          : "Another group (empty: done)",
+      );
+      if (!group) break;
+    }
+    answers.groups.push(group);
+    const config = draft();
+    const check = config && directory ? await groupCheck(config, directory, group) : undefined;
+    if (check) report(check);
+    if (!config || (check && mustAskAgain([check]))) answers.groups.pop();
+  }
+
+  // The iLobby API key: a token proves the client id and secret; nothing is uploaded.
+  let clientId = given.clientId;
+  for (;;) {
+    const question = "iLobby API client id (from the iLobby portal)";
+    answers.clientId = clientId ?? (await dialog.ask(question, answers.clientId || undefined));
+    clientId = undefined;
+    const config = draft();
+    if (!config) continue;
+    const secret = await secretFor(
+      "clientSecret",
+      `Client secret of ${answers.clientId} (typing is hidden): `,
+    );
+    const [target] = resolveTargets(config);
+    if (!options.test || secret === undefined || !target) break;
+    const check = await tokenCheck(target, () => ports.tokenSource(config, target, secret));
+    report(check);
+    if (!mustAskAgain([check])) break;
+    secrets.clientSecret = undefined;
+    // The fix of an unreachable API is often a proxy: ask for one before trying again.
+    if (check.fix?.includes("ilobby.proxy")) {
+      const question = "Proxy for the iLobby API, e.g. http://proxy.corp.example.com:8080 (empty: none)";
+      answers.proxy = (await dialog.ask(question, answers.proxy)) || undefined;
+    }
+  }
+
+  // Site names: iLobby has no API to list them, so the directory's SITE values are compared with them instead.
+  const question = "Site names exactly as in the iLobby portal, comma-separated (empty: do not check SITE)";
+  answers.sites =
+    given.sites.length > 0 || !dialog.interactive ? given.sites : splitList(await dialog.ask(question));
+  const config = draft();
+  if (config && options.test && entries.length > 0) {
+    report(assessCoverage("coverage", "attribute coverage", config, attributeCoverage(config, entries)));
+  }
+  return { answers, secrets, checks };
+}

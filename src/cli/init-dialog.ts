@@ -1,0 +1,82 @@
+/**
+ * init's conversation: questions and hidden prompts on the terminal, each test's result as it comes; without a
+ * terminal, secrets from the environment or from lines of standard input, and no questions at all.
+ */
+import type { InitDialog, InitSecrets } from "../app/init.ts";
+import { SyncError } from "../core/errors.ts";
+import { MINIMUM_SECRET_LENGTH, readStream } from "./commands/secret.ts";
+import type { Output } from "./output.ts";
+import { promptHidden, promptLine } from "./prompt.ts";
+import { renderCheck } from "./render-checks.ts";
+
+const SECRET_VARIABLES = {
+  bindPassword: "ILOBBY_SYNC_BIND_PASSWORD",
+  clientSecret: "ILOBBY_SYNC_CLIENT_SECRET",
+} as const satisfies Record<keyof InitSecrets, string>;
+
+export function terminalDialog(output: Output): InitDialog {
+  const { stdin, stderr } = process;
+  const interactive = Boolean(stdin.isTTY);
+  return {
+    interactive,
+    async ask(question, defaultAnswer) {
+      if (!interactive) {
+        // runInit asks only on a terminal; reaching this is a bug, reported as one.
+        throw new Error(`init asked "${question}" without a terminal`);
+      }
+      return promptLine(question, stdin, stderr, defaultAnswer);
+    },
+    async askSecret(question) {
+      for (;;) {
+        const value = await promptHidden(question, stdin, stderr);
+        if (value.length >= MINIMUM_SECRET_LENGTH) {
+          output.redactor.add(value);
+          return value;
+        }
+        output.warn(
+          `that is too short for a password or client secret (at least ${MINIMUM_SECRET_LENGTH} characters)`,
+        );
+      }
+    },
+    report: (check) => output.info(renderCheck(check, output.colors)),
+    say: (message) => output.info(message),
+  };
+}
+
+/**
+ * The secrets known before any question: ILOBBY_SYNC_BIND_PASSWORD / ILOBBY_SYNC_CLIENT_SECRET, and without a
+ * terminal one line of standard input for each of them not in the environment, bind password first.
+ */
+export async function knownSecrets(
+  env: NodeJS.ProcessEnv,
+  needed: boolean,
+  output: Output,
+): Promise<InitSecrets> {
+  const known: InitSecrets = {};
+  if (!needed) return known;
+  for (const [key, variable] of Object.entries(SECRET_VARIABLES) as [keyof InitSecrets, string][]) {
+    if (env[variable]) known[key] = env[variable];
+  }
+  const missing = (Object.keys(SECRET_VARIABLES) as (keyof InitSecrets)[]).filter((key) => !known[key]);
+  if (missing.length > 0 && !process.stdin.isTTY) {
+    const lines = (await readStream(process.stdin)).split(/\r?\n/);
+    for (const [index, key] of missing.entries()) {
+      const line = lines[index];
+      if (line) known[key] = line;
+    }
+  }
+  for (const [key, value] of Object.entries(known) as [keyof InitSecrets, string][]) {
+    output.redactor.add(value);
+    if (value.length < MINIMUM_SECRET_LENGTH) {
+      throw new SyncError(
+        "secret",
+        `the ${key === "bindPassword" ? "bind password" : "client secret"} given is too short`,
+        {
+          cause: `a client secret or password has at least ${MINIMUM_SECRET_LENGTH} characters`,
+          fix: `check ${SECRET_VARIABLES[key]} or the line piped in for it`,
+        },
+      );
+    }
+  }
+  return known;
+}

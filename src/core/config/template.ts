@@ -1,0 +1,123 @@
+/**
+ * The commented config file `init` writes: the administrator's answers, every other key at its default with a
+ * comment saying what it does, and a first line that points editors at the JSON Schema. Pure: the same answers
+ * always give the same text, and that text must pass the tool's own validation (tested).
+ */
+import { stringify } from "yaml";
+
+export interface ConfigAnswers {
+  urls: string[];
+  bindDn: string;
+  /** As it goes into the file: relative to the config file, or absolute. */
+  caFile?: string | undefined;
+  startTls: boolean;
+  bases: string[];
+  groups: string[];
+  clientId: string;
+  /** Only when not the public iLobby API. */
+  baseUrl?: string | undefined;
+  ilobbyCaFile?: string | undefined;
+  proxy?: string | undefined;
+  sites: string[];
+}
+
+/** Where comments start, as in config.example.yaml. */
+const COMMENT_COLUMN = 46;
+
+/** One YAML scalar, quoted only when YAML needs it (a DN with "#", a value like "yes"). */
+function scalar(value: string): string {
+  return stringify(value, { lineWidth: 0 }).trimEnd();
+}
+
+function line(text: string, comment?: string): string {
+  if (!comment) return text;
+  return `${text.padEnd(COMMENT_COLUMN - 1)} # ${comment}`;
+}
+
+function list(indent: string, values: readonly string[]): string[] {
+  return values.map((value) => `${indent}- ${scalar(value)}`);
+}
+
+export function renderConfigTemplate(answers: ConfigAnswers, schemaReference: string): string {
+  const lines = [
+    `# yaml-language-server: $schema=${schemaReference}`,
+    "#",
+    "# ilobby-sync configuration, written by `ilobby-sync init`. Secrets never go in this file: they are kept in",
+    "# the OS keychain (`ilobby-sync secret list` shows where each one comes from). Relative paths are relative to",
+    "# this file; unknown keys are errors, so a typo never silently does nothing. Next: `ilobby-sync doctor`",
+    "# checks the whole setup, `ilobby-sync run --dry-run` shows what a sync would change.",
+    "",
+    "ilobby:",
+    line(
+      `  clientId: ${scalar(answers.clientId)}`,
+      "the API key's client id; its secret is the client-secret secret",
+    ),
+    answers.baseUrl
+      ? line(`  baseUrl: ${scalar(answers.baseUrl)}`, "the iLobby partner API")
+      : line("  # baseUrl: https://partnerapi.goilobby.com", "default"),
+    answers.ilobbyCaFile
+      ? line(`  caFile: ${scalar(answers.ilobbyCaFile)}`, "extra trusted CA, e.g. a TLS-inspecting proxy")
+      : line("  # caFile: ./proxy-ca.pem", "extra trusted CA, e.g. a TLS-inspecting proxy"),
+    answers.proxy
+      ? line(`  proxy: ${scalar(answers.proxy)}`, "HTTP(S) proxy for the iLobby API")
+      : line(
+          "  # proxy: http://proxy.corp.example.com:8080",
+          "otherwise HTTPS_PROXY / NO_PROXY are honoured",
+        ),
+    line("  timeoutSeconds: 60", "per HTTP request; network errors, 429 and 5xx are retried"),
+    "",
+    "directory:",
+    line("  url:", "tried in order (fail-over); 636 = LDAPS, 3269 = Global Catalog"),
+    ...list("    ", answers.urls),
+    line(
+      `  bindDn: ${scalar(answers.bindDn)}`,
+      "DN, UPN or DOMAIN\\user; its password is the bind-password secret",
+    ),
+    answers.caFile
+      ? line(`  caFile: ${scalar(answers.caFile)}`, "the CA that issued the domain controllers' certificates")
+      : line("  # caFile: ./corp-root-ca.pem", "your enterprise root CA; otherwise the system trust store"),
+    line(
+      `  startTls: ${answers.startTls}`,
+      "true: upgrade ldap:// URLs with StartTLS; plain LDAP is refused",
+    ),
+    line("  searchBases:", "OUs searched (subtree); { base: DN, site: Name } gives everyone below a SITE"),
+    ...list("    ", answers.bases),
+    ...(answers.groups.length > 0
+      ? [line("  groups:", "only members of any of these groups are synced"), ...list("    ", answers.groups)]
+      : [line("  groups: []", "optional: only members of any of these groups (DNs)")]),
+    line("  nestedGroups: true", "members of nested groups count too"),
+    line("  includeDisabled: false", "disabled accounts are left out (and so disabled in iLobby)"),
+    line('  # filter: "(title=*)"', "an extra LDAP filter, ANDed with the others"),
+    line("  pageSize: 500", "AD serves at most 1000 per page"),
+    line("  timeoutSeconds: 120", "for the whole search"),
+    "",
+    line("mapping:", "iLobby column <- AD attribute(s); these are the defaults"),
+    "  FIRSTNAME: givenName",
+    "  LASTNAME: sn",
+    "  TITLE: title",
+    "  DIVISION: department",
+    line("  EMAIL: [mail, userPrincipalName]", "a list: the first non-empty value wins"),
+    "  MOBILE: mobile",
+    "  DESKPHONE: telephoneNumber",
+    line(
+      "  SITE: physicalDeliveryOfficeName",
+      'or { attribute: ..., map: { "TOR-*": Toronto }, default: ... }',
+    ),
+    "",
+    ...(answers.sites.length > 0
+      ? [
+          line("sites:", "the portal's site names, exactly; any other SITE is left out"),
+          ...list("  ", answers.sites),
+        ]
+      : [line("# sites: [Toronto, Montreal]", "the portal's site names; any other SITE is left out")]),
+    "",
+    line("# stateDir: ./state", "last upload per target (default: the OS's per-user data folder)"),
+    "safety:",
+    line('  maxDisable: "10%"', "stop when more hosts would be disabled: a count or a % of the last upload"),
+    line("  ignoreUpTo: 5", "never stop for this many or fewer"),
+    "# log:",
+    line("#   file: ./ilobby-sync.log", "one JSON line per event, for unattended runs"),
+    "",
+  ];
+  return lines.join("\n");
+}
