@@ -28,7 +28,10 @@ export interface UploadDiff {
 }
 
 export function diffUploads(previous: readonly Row[], next: readonly Row[]): UploadDiff {
-  const previousByEmail = new Map(previous.map((row) => [emailKey(row.EMAIL), row]));
+  // Each key is computed once: at 400,000 rows a second pass of emailKey() costs a noticeable share of the diff.
+  const previousKeys = previous.map((row) => emailKey(row.EMAIL));
+  const previousByEmail = new Map<string, Row>();
+  for (const [index, row] of previous.entries()) previousByEmail.set(previousKeys[index] as string, row);
   const nextEmails = new Set<string>();
   const added: Row[] = [];
   const updated: UpdatedRecord[] = [];
@@ -53,6 +56,6 @@ export function diffUploads(previous: readonly Row[], next: readonly Row[]): Upl
       updated.push({ email: row.EMAIL, changes, clearedButKept });
     else unchanged++;
   }
-  const disabled = previous.filter((row) => !nextEmails.has(emailKey(row.EMAIL)));
+  const disabled = previous.filter((_row, index) => !nextEmails.has(previousKeys[index] as string));
   return { added, updated, disabled, unchanged, previousCount: previous.length };
 }

@@ -11,7 +11,8 @@ import { checkSite, describeSiteProblem } from "./sites.ts";
 /** One object found by a directory source. Attribute names are lower-case (LDAP names are case-insensitive). */
 export interface DirectoryEntry {
   dn: string;
-  attributes: Readonly<Record<string, readonly string[]>>;
+  /** A single value may be a plain string (the LDAP adapter keeps them so: it saves memory at 100,000 users). */
+  attributes: Readonly<Record<string, string | readonly string[]>>;
   /** Indexes into the configured search bases under which this entry was found. */
   baseIndexes: readonly number[];
   /** The site groups (from `siteGroups`) this entry is a member of, as the DNs written in the config. */
@@ -102,7 +103,13 @@ export function attributesNeeded(mapping: MappingConfig): string[] {
 
 function firstValue(entry: DirectoryEntry, attributes: readonly string[]): string {
   for (const attribute of attributes) {
-    for (const value of entry.attributes[attribute] ?? []) {
+    const values = entry.attributes[attribute];
+    if (typeof values === "string") {
+      const trimmed = values.trim();
+      if (trimmed !== "") return trimmed;
+      continue;
+    }
+    for (const value of values ?? []) {
       const trimmed = value.trim();
       if (trimmed !== "") return trimmed;
     }
@@ -211,16 +218,19 @@ export function mapEntries(entries: readonly DirectoryEntry[], options: MappingO
   }
 
   // Duplicate EMAILs (iLobby's match key, case-insensitive): the entry whose DN sorts first is kept, the
-  // others are reported. Deterministic whatever order the directory returns entries in.
-  candidates.sort(
-    (a, b) =>
-      compareText(emailKey(a.row.EMAIL), emailKey(b.row.EMAIL)) ||
-      compareText(a.dn.toLowerCase(), b.dn.toLowerCase()),
-  );
+  // others are reported. Deterministic whatever order the directory returns entries in. The keys are computed
+  // once per record, not once per comparison (a 100,000-person sort makes millions of comparisons).
+  const keyed = candidates.map((candidate) => ({
+    candidate,
+    email: emailKey(candidate.row.EMAIL),
+    dn: candidate.dn.toLowerCase(),
+  }));
+  keyed.sort((a, b) => compareText(a.email, b.email) || compareText(a.dn, b.dn));
   const records: MappedRecord[] = [];
-  for (const candidate of candidates) {
+  let keptEmail: string | undefined;
+  for (const { candidate, email } of keyed) {
     const kept = records.at(-1);
-    if (kept && emailKey(kept.row.EMAIL) === emailKey(candidate.row.EMAIL)) {
+    if (kept && keptEmail === email) {
       skipped.push({
         dn: candidate.dn,
         email: candidate.row.EMAIL,
@@ -230,6 +240,7 @@ export function mapEntries(entries: readonly DirectoryEntry[], options: MappingO
       continue;
     }
     records.push(candidate);
+    keptEmail = email;
   }
   skipped.sort((a, b) => compareText(a.dn.toLowerCase(), b.dn.toLowerCase()));
   return { records, skipped, warnings };

@@ -31,18 +31,19 @@ export interface LdapDirectoryOptions {
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
-function toStrings(value: Entry[string]): string[] {
-  const values = Array.isArray(value) ? value : [value];
-  return values.map((item) => (Buffer.isBuffer(item) ? item.toString("utf8") : String(item)));
-}
+const toText = (item: Buffer | string) => (Buffer.isBuffer(item) ? item.toString("utf8") : String(item));
 
-function toDirectoryEntry(entry: Entry, baseIndex: number): DirectoryEntry {
-  const attributes: Record<string, string[]> = {};
-  for (const [name, value] of Object.entries(entry)) {
+// Every entry is held until the plan is made: a single value stays a plain string and entries of one base share
+// one baseIndexes array, which halves the memory of 100,000 entries (docs/benchmarks.md).
+function toDirectoryEntry(entry: Entry, baseIndexes: readonly number[]): DirectoryEntry {
+  const attributes: Record<string, string | string[]> = {};
+  for (const name in entry) {
     if (name === "dn") continue;
-    attributes[name.toLowerCase()] = toStrings(value);
+    const value = entry[name] as Entry[string];
+    if (Array.isArray(value) && value.length === 0) continue; // ldapts lists absent requested attributes as []
+    attributes[name.toLowerCase()] = Array.isArray(value) ? value.map(toText) : toText(value);
   }
-  return { dn: entry.dn, attributes, baseIndexes: [baseIndex], siteGroups: [] };
+  return { dn: entry.dn, attributes, baseIndexes };
 }
 
 export function tlsOptionsFor(url: URL, ca: LdapDirectoryOptions["ca"]): ConnectionOptions {
@@ -119,6 +120,7 @@ export function createLdapDirectory(options: LdapDirectoryOptions): LdapDirector
       const deadline = Date.now() + timeoutMs;
       try {
         for (const [baseIndex, base] of query.bases.entries()) {
+          const baseIndexes = Object.freeze([baseIndex]);
           const pages = client.searchPaginated(base, {
             scope: "sub",
             filter: query.filter,
@@ -128,7 +130,7 @@ export function createLdapDirectory(options: LdapDirectoryOptions): LdapDirector
           });
           try {
             for await (const page of pages) {
-              for (const entry of page.searchEntries) entries.push(toDirectoryEntry(entry, baseIndex));
+              for (const entry of page.searchEntries) entries.push(toDirectoryEntry(entry, baseIndexes));
               onProgress?.(entries.length);
               if (Date.now() > deadline) {
                 throw new SyncError(
@@ -154,7 +156,7 @@ export function createLdapDirectory(options: LdapDirectoryOptions): LdapDirector
                 for (const entry of page.searchEntries) members.add(entry.dn.toLowerCase());
               for (const entry of entries) {
                 if (entry.baseIndexes[0] === baseIndex && members.has(entry.dn.toLowerCase())) {
-                  (entry.siteGroups as string[]).push(group);
+                  entry.siteGroups = [...(entry.siteGroups ?? []), group];
                 }
               }
             }
