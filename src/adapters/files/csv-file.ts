@@ -1,7 +1,6 @@
 /** Streams a CSV file record by record (csv-parse), so files of any size are checked in constant memory. */
 import { createReadStream } from "node:fs";
 import { parse } from "csv-parse";
-import { COLUMNS, type Row } from "../../core/columns.ts";
 import { errorCode, errorMessage, SyncError } from "../../core/errors.ts";
 
 export interface CsvRecordHandler {
@@ -44,16 +43,4 @@ export async function streamCsvFile(path: string, handler: CsvRecordHandler): Pr
       },
     );
   }
-}
-
-/** The records of an already validated iLobby CSV, as rows (for the diff against the last upload). */
-export async function readCsvRows(path: string): Promise<Row[]> {
-  const rows: Row[] = [];
-  await streamCsvFile(path, {
-    header: () => true,
-    record: (values) => {
-      rows.push(Object.fromEntries(COLUMNS.map((column, index) => [column, values[index] ?? ""])) as Row);
-    },
-  });
-  return rows;
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import envPaths from "env-paths";
 import lockfile from "proper-lockfile";
 import type { LastUpload, LastUploadRead, StateStore } from "../../app/ports.ts";
-import { COLUMNS, type Row } from "../../core/columns.ts";
+import { COLUMNS, rowFromValues } from "../../core/columns.ts";
 import { errorCode, errorMessage, SyncError } from "../../core/errors.ts";
 import { writePrivateFile } from "../files/private-file.ts";
 
@@ -20,11 +20,18 @@ export function defaultStateDir(): string {
   return envPaths("ilobby-sync", { suffix: "" }).data;
 }
 
-function isRow(value: unknown): value is Row {
+/** Rows are stored as arrays in COLUMNS order: half the size of objects, for state files of 100,000s of rows. */
+interface StateFile extends Omit<LastUpload, "rows"> {
+  version: typeof STATE_VERSION;
+  columns: readonly string[];
+  rows: string[][];
+}
+
+function isRecord(value: unknown): value is string[] {
   return (
-    typeof value === "object" &&
-    value !== null &&
-    COLUMNS.every((column) => typeof (value as Record<string, unknown>)[column] === "string")
+    Array.isArray(value) &&
+    value.length === COLUMNS.length &&
+    value.every((field) => typeof field === "string")
   );
 }
 
@@ -35,20 +42,26 @@ function parseLastUpload(text: string, target: string): LastUpload | string {
   } catch (error) {
     return `the state file is not valid JSON (${errorMessage(error)})`;
   }
-  const record = data as Partial<LastUpload> & { version?: unknown };
-  if (record?.version !== STATE_VERSION)
-    return `the state file has an unknown version (${String(record?.version)})`;
-  if (record.target !== target || typeof record.clientId !== "string" || typeof record.baseUrl !== "string") {
+  const file = data as Partial<StateFile> | null;
+  if (file?.version !== STATE_VERSION)
+    return `the state file has an unknown version (${String(file?.version)})`;
+  if (file.target !== target || typeof file.clientId !== "string" || typeof file.baseUrl !== "string") {
     return "the state file does not describe this target";
   }
-  if (!Array.isArray(record.rows) || !record.rows.every(isRow)) return "the state file's rows are damaged";
+  if (
+    file.columns?.join(",") !== COLUMNS.join(",") ||
+    !Array.isArray(file.rows) ||
+    !file.rows.every(isRecord)
+  ) {
+    return "the state file's rows are damaged";
+  }
   return {
-    target: record.target,
-    clientId: record.clientId,
-    baseUrl: record.baseUrl,
-    uploadedAt: String(record.uploadedAt),
-    runId: String(record.runId),
-    rows: record.rows,
+    target: file.target,
+    clientId: file.clientId,
+    baseUrl: file.baseUrl,
+    uploadedAt: String(file.uploadedAt),
+    runId: String(file.runId),
+    rows: file.rows.map(rowFromValues),
   };
 }
 
@@ -77,7 +90,12 @@ export function createFileStateStore(directory: string): StateStore {
     async saveLastUpload(upload) {
       await writePrivateFile(
         fileFor(upload.target),
-        `${JSON.stringify({ version: STATE_VERSION, ...upload })}\n`,
+        `${JSON.stringify({
+          version: STATE_VERSION,
+          ...upload,
+          columns: COLUMNS,
+          rows: upload.rows.map((row) => COLUMNS.map((column) => row[column])),
+        } satisfies StateFile)}\n`,
         "state file",
       );
     },

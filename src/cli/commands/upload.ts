@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { readCsvRows } from "../../adapters/files/csv-file.ts";
 import { silentLog } from "../../adapters/files/json-log.ts";
 import { deliverToTarget } from "../../app/run-sync.ts";
 import { EXIT_CODES, SyncError } from "../../core/errors.ts";
@@ -39,7 +38,9 @@ export function registerUpload(program: Command, context: CommandContext): void 
           { fix: `choose one with --target (${targets.map((candidate) => candidate.name).join(", ")})` },
         );
       }
-      const report = await validateCsvFile(file, acceptedSites(loaded.config, target.name));
+      const { report, rows } = await validateCsvFile(file, acceptedSites(loaded.config, target.name), {
+        keepRows: true,
+      });
       if (!report.valid) {
         output.result(
           () => `${renderValidationReport(file, report)}\nNothing was uploaded.`,
@@ -54,7 +55,7 @@ export function registerUpload(program: Command, context: CommandContext): void 
       try {
         const outcome = await deliverToTarget(
           target,
-          await readCsvRows(file),
+          rows,
           { kind: "file", path: file },
           {
             runId: crypto.randomUUID(),

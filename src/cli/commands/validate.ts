@@ -1,17 +1,30 @@
 import type { Command } from "commander";
 import { streamCsvFile } from "../../adapters/files/csv-file.ts";
+import { type Row, rowFromValues } from "../../core/columns.ts";
 import { type CsvValidationReport, createCsvValidator } from "../../core/csv-validation.ts";
 import { EXIT_CODES, SyncError } from "../../core/errors.ts";
 import { acceptedSites } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
 
+/**
+ * Validates a CSV in one streaming pass. With `keepRows`, the records are kept as rows too (for `upload`'s diff
+ * against the last upload), so the file is parsed once.
+ */
 export async function validateCsvFile(
   path: string,
   sites: readonly string[] | undefined,
-): Promise<CsvValidationReport> {
+  options: { keepRows?: boolean } = {},
+): Promise<{ report: CsvValidationReport; rows: Row[] }> {
   const validator = createCsvValidator({ sites });
-  await streamCsvFile(path, validator);
-  return validator.finish();
+  const rows: Row[] = [];
+  await streamCsvFile(path, {
+    header: (fields, line) => validator.header(fields, line),
+    record: (values, line) => {
+      validator.record(values, line);
+      if (options.keepRows) rows.push(rowFromValues(values));
+    },
+  });
+  return { report: validator.finish(), rows };
 }
 
 export function renderValidationReport(path: string, report: CsvValidationReport): string {
@@ -45,7 +58,7 @@ export function registerValidate(program: Command, context: CommandContext): voi
         });
       }
       const sites = loaded ? acceptedSites(loaded.config, options.target) : undefined;
-      const report = await validateCsvFile(file, sites);
+      const { report } = await validateCsvFile(file, sites);
       context.output.result(
         () => renderValidationReport(file, report),
         () => ({ ok: report.valid, file, ...report }),
