@@ -3,4 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { configJsonSchema } from "../src/core/config/json-schema.ts";
 
-writeFileSync(new URL("../schema/ilobby-sync.schema.json", import.meta.url), `${JSON.stringify(configJsonSchema(), null, 2)}\n`);
+writeFileSync(
+  new URL("../schema/ilobby-sync.schema.json", import.meta.url),
+  `${JSON.stringify(configJsonSchema(), null, 2)}\n`,
+);

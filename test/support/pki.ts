@@ -33,9 +33,22 @@ export function createTestCa(dir: string, commonName = "ilobby-sync Test CA"): T
   openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", keyFile], dir);
   openssl(
     [
-      "req", "-x509", "-new", "-key", keyFile, "-sha256", "-days", "30", "-subj", `/CN=${commonName}`,
-      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-      "-out", certFile,
+      "req",
+      "-x509",
+      "-new",
+      "-key",
+      keyFile,
+      "-sha256",
+      "-days",
+      "30",
+      "-subj",
+      `/CN=${commonName}`,
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+      "-out",
+      certFile,
     ],
     dir,
   );
@@ -75,8 +88,22 @@ export function issueServerCert(
   );
   openssl(
     [
-      "x509", "-req", "-in", csrFile, "-CA", ca.certFile, "-CAkey", ca.keyFile, "-CAcreateserial",
-      "-days", String(options.days ?? 30), "-sha256", "-extfile", extFile, "-out", certFile,
+      "x509",
+      "-req",
+      "-in",
+      csrFile,
+      "-CA",
+      ca.certFile,
+      "-CAkey",
+      ca.keyFile,
+      "-CAcreateserial",
+      "-days",
+      String(options.days ?? 30),
+      "-sha256",
+      "-extfile",
+      extFile,
+      "-out",
+      certFile,
     ],
     ca.dir,
   );

@@ -6,6 +6,7 @@ export function configJsonSchema(): Record<string, unknown> {
   return {
     ...z.toJSONSchema(configObjectSchema, { io: "input", unrepresentable: "any", target: "draft-2020-12" }),
     title: "ilobby-sync configuration",
-    description: "Configuration of ilobby-sync: Active Directory -> iLobby Address Book. Secrets never go here.",
+    description:
+      "Configuration of ilobby-sync: Active Directory -> iLobby Address Book. Secrets never go here.",
   };
 }
