@@ -5,8 +5,6 @@
  * an unwritable state directory, a certificate about to expire, missing secrets and a missing config.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -14,6 +12,7 @@ import { parse, stringify } from "yaml";
 import type { CheckResult } from "../../src/core/checks.ts";
 import { type Emulator, startEmulator } from "../emulator/emulator.ts";
 import { runCli } from "../support/cli.ts";
+import { type ConnectProxy, startConnectProxy } from "../support/connect-proxy.ts";
 import { type LdapServer, startLdapServer } from "../support/ldap-server.ts";
 import { createTestCa, issueServerCert, type TestCa } from "../support/pki.ts";
 import {
@@ -357,48 +356,29 @@ describe("doctor finds the first-hour mistakes", () => {
 });
 
 describe("doctor and proxies", () => {
-  let proxy: Server;
-  let proxyPort: number;
-  const tunnels: string[] = [];
+  let proxy: ConnectProxy;
 
   beforeAll(async () => {
-    proxy = createServer((_request, response) => response.writeHead(405).end());
-    proxy.on("connect", (request, clientSocket, head) => {
-      tunnels.push(request.url ?? "");
-      const [host, port] = (request.url ?? "").split(":");
-      const upstream = connect(Number(port), host ?? "127.0.0.1", () => {
-        clientSocket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-        upstream.write(head);
-        upstream.pipe(clientSocket);
-        clientSocket.pipe(upstream);
-      });
-      upstream.on("error", () => clientSocket.destroy());
-      clientSocket.on("error", () => upstream.destroy());
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve));
-    const address = proxy.address();
-    if (!address || typeof address === "string") throw new Error("no proxy address");
-    proxyPort = address.port;
+    proxy = await startConnectProxy();
   });
   afterAll(async () => {
-    proxy?.closeAllConnections();
-    await new Promise((resolve) => proxy?.close(resolve));
+    await proxy?.stop();
   });
 
   it("shows the proxy from HTTPS_PROXY without its password, and tests TLS and the token through it", async () => {
     writeConfig();
-    tunnels.length = 0;
+    proxy.tunnels.length = 0;
     const password = "proxy-pa55word";
     const { code, check, stdout } = await doctor({
-      HTTPS_PROXY: `http://sync:${password}@127.0.0.1:${proxyPort}`,
+      HTTPS_PROXY: `http://sync:${password}@127.0.0.1:${proxy.port}`,
     });
     expect(check(`proxy:${emulator.url}`).summary).toBe(
-      `HTTPS_PROXY: http://sync:[REDACTED]@127.0.0.1:${proxyPort}/`,
+      `HTTPS_PROXY: http://sync:[REDACTED]@127.0.0.1:${proxy.port}/`,
     );
     expect(check(`tls:${emulator.url}`).status).toBe("pass");
     expect(check("token:default").status).toBe("pass");
     const emulatorHost = new URL(emulator.url).host;
-    expect(tunnels).toEqual([emulatorHost, emulatorHost]);
+    expect(proxy.tunnels.map((tunnel) => tunnel.target)).toEqual([emulatorHost, emulatorHost]);
     expect(stdout).not.toContain(password);
     expect(code).toBe(0);
   });
@@ -406,11 +386,11 @@ describe("doctor and proxies", () => {
   it("says when NO_PROXY sends iLobby requests around the proxy", async () => {
     writeConfig();
     const { check } = await doctor({
-      HTTPS_PROXY: `http://127.0.0.1:${proxyPort}`,
+      HTTPS_PROXY: `http://127.0.0.1:${proxy.port}`,
       NO_PROXY: "localhost,127.0.0.1",
     });
     expect(check(`proxy:${emulator.url}`).summary).toBe(
-      `direct: NO_PROXY entry "127.0.0.1" bypasses HTTPS_PROXY (http://127.0.0.1:${proxyPort}/)`,
+      `direct: NO_PROXY entry "127.0.0.1" bypasses HTTPS_PROXY (http://127.0.0.1:${proxy.port}/)`,
     );
   });
 });

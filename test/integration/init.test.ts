@@ -1,19 +1,12 @@
-/**
- * `ilobby-sync init` end to end: the built CLI against the in-process LDAPS directory and the iLobby emulator,
- * unattended with flags (secrets from the environment or standard input) and interactively on a pseudo-terminal.
- * The config it writes must pass the tool's own validation, and `doctor` must then pass on it.
- */
-import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CheckResult } from "../../src/core/checks.ts";
 import { parseConfigText } from "../../src/core/config/parse.ts";
 import { type Emulator, startEmulator } from "../emulator/emulator.ts";
-import { CLI_PATH, runCli } from "../support/cli.ts";
+import { runCli } from "../support/cli.ts";
 import { type LdapServer, startLdapServer } from "../support/ldap-server.ts";
 import { createTestCa, issueServerCert, type TestCa } from "../support/pki.ts";
 import {
@@ -25,6 +18,7 @@ import {
   SERVICE_ACCOUNT,
 } from "../support/sample-directory.ts";
 import { type SecretService, startSecretService } from "../support/secret-service.ts";
+import { runCliOnTerminal } from "../support/terminal.ts";
 
 const CLIENT = "init-client";
 const CLIENT_SECRET = "init-client-secret-value";
@@ -253,60 +247,8 @@ describe("init with a real Secret Service", () => {
   });
 });
 
-/**
- * Runs the CLI on a pseudo-terminal (Python's pty module: Node has none built in), as keychain.test.ts does: each
- * step waits for its prompt text after the previous one's, then types. Returns everything the terminal showed.
- */
-const TERMINAL_DRIVER = `
-import json, os, pty, select, sys, time
-steps, command = json.loads(sys.argv[1]), sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(command[0], command)
-seen = b""
-unread = b""
-def read(until=None):
-    global seen, unread
-    deadline = time.time() + 30
-    while until is None or until.encode() not in unread:
-        if time.time() > deadline:
-            sys.exit("timed out waiting for %r; the terminal showed %r" % (until, seen))
-        if select.select([fd], [], [], 0.1)[0]:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                chunk = b""
-            if not chunk:
-                if until is None:
-                    return
-                sys.exit("the program ended before %r; the terminal showed %r" % (until, seen))
-            seen += chunk
-            unread += chunk
-    if until is not None:
-        unread = unread[unread.index(until.encode()) + len(until.encode()):]
-for prompt, keys in steps:
-    read(prompt)
-    os.write(fd, keys.encode())
-read()
-status = os.waitpid(pid, 0)[1]
-print(json.dumps({"code": os.waitstatus_to_exitcode(status), "terminal": seen.decode("utf-8", "replace")}))
-`;
-
-async function initOnTerminal(args: string[], steps: [prompt: string, keys: string][]) {
-  const driverArgs = [
-    "-c",
-    TERMINAL_DRIVER,
-    JSON.stringify(steps),
-    process.execPath,
-    CLI_PATH,
-    "init",
-    ...args,
-  ];
-  const { stdout } = await promisify(execFile)("python3", driverArgs, {
-    cwd: dir,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, NO_COLOR: "1" },
-  });
-  return JSON.parse(stdout) as { code: number; terminal: string };
+function initOnTerminal(args: string[], steps: [prompt: string, keys: string][]) {
+  return runCliOnTerminal(["init", ...args], steps, { cwd: dir });
 }
 
 describe("init on a terminal", () => {

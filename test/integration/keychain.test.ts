@@ -1,9 +1,3 @@
-/**
- * The `secret` commands and secret resolution of the BUILT CLI against a real Secret Service (gnome-keyring on a
- * private D-Bus session bus): store, read back, overwrite, delete, separate services, a full sync that reads both
- * secrets from the keychain, an unreachable keychain, and a leak test over failing and succeeding runs.
- */
-import { execFile } from "node:child_process";
 import {
   existsSync,
   mkdirSync,
@@ -15,7 +9,6 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { type Emulator, startEmulator } from "../emulator/emulator.ts";
@@ -29,7 +22,8 @@ import {
   SERVICE_ACCOUNT,
   sampleConfigYaml,
 } from "../support/sample-directory.ts";
-import { ensureCommands, type SecretService, startSecretService } from "../support/secret-service.ts";
+import { type SecretService, startSecretService } from "../support/secret-service.ts";
+import { runCliOnTerminal } from "../support/terminal.ts";
 
 /** apt-get may have to install gnome-keyring first. */
 const SETUP_TIMEOUT_MS = 600_000;
@@ -46,55 +40,6 @@ function filesUnder(folder: string): string[] {
 /** The built CLI with only the environment given (no ILOBBY_SYNC_* or D-Bus address from the outer shell). */
 function runCli(args: string[], options: { env: Record<string, string>; input?: string }): Promise<CliRun> {
   return runCliWith(args, { ...options, cwd: work });
-}
-
-/**
- * Runs the CLI on a pseudo-terminal (Python's pty module: Node has none built in): each step waits for the
- * prompt text, then types. Returns everything the terminal showed, echo included.
- */
-const TERMINAL_DRIVER = `
-import json, os, pty, select, sys, time
-steps, command = json.loads(sys.argv[1]), sys.argv[2:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(command[0], command)
-seen = b""
-def read(until=None):
-    global seen
-    deadline = time.time() + 20
-    while until is None or until.encode() not in seen:
-        if time.time() > deadline:
-            sys.exit("timed out waiting for %r; the terminal showed %r" % (until, seen))
-        if select.select([fd], [], [], 0.1)[0]:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                chunk = b""
-            if not chunk:
-                if until is None:
-                    return
-                sys.exit("the program ended before %r; the terminal showed %r" % (until, seen))
-            seen += chunk
-for prompt, keys in steps:
-    read(prompt)
-    os.write(fd, keys.encode())
-read()
-status = os.waitpid(pid, 0)[1]
-print(json.dumps({"code": os.waitstatus_to_exitcode(status), "terminal": seen.decode("utf-8", "replace")}))
-`;
-
-async function runCliOnTerminal(
-  args: string[],
-  steps: [prompt: string, keys: string][],
-  env: Record<string, string>,
-) {
-  ensureCommands({ python3: "python3-minimal" });
-  const driverArgs = ["-c", TERMINAL_DRIVER, JSON.stringify(steps), process.execPath, CLI_PATH, ...args];
-  const { stdout } = await promisify(execFile)("python3", driverArgs, {
-    cwd: work,
-    env: { PATH: process.env.PATH, NO_COLOR: "1", ...env },
-  });
-  return JSON.parse(stdout) as { code: number; terminal: string };
 }
 
 const SINGLE_TARGET = "ilobby:\n  clientId: test-client\n";
@@ -266,7 +211,7 @@ describe("secrets in a real Secret Service", () => {
     const typed = await runCliOnTerminal(
       ["secret", "set", "bind-password"],
       prompts("terminal-Secret-7\x7f8\r", "terminal-Secret-8\r"),
-      env,
+      { cwd: work, env },
     );
     expect(typed.code, typed.terminal).toBe(0);
     expect(typed.terminal).toContain("Stored bind-password in the Secret Service");
@@ -276,7 +221,7 @@ describe("secrets in a real Secret Service", () => {
     const mistyped = await runCliOnTerminal(
       ["secret", "set", "bind-password"],
       prompts("terminal-Secret-9\r", "terminal-Secret-0\r"),
-      env,
+      { cwd: work, env },
     );
     expect(mistyped.code).toBe(8);
     expect(mistyped.terminal).toContain("the two entries differ: nothing was stored");

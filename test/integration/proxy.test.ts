@@ -3,45 +3,21 @@
  * that never reach the output. TLS still runs end to end: the proxy only sees the tunnel.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../emulator/emulator.ts";
 import { runCli } from "../support/cli.ts";
+import { type ConnectProxy, startConnectProxy } from "../support/connect-proxy.ts";
 
 const CLIENT = "proxy-client";
 const SECRET = "proxy-client-secret";
 const PROXY_PASSWORD = "proxy-pass-w0rd";
 
-interface TunnelLog {
-  target: string;
-  authorization: string | undefined;
-}
-
 let emulator: Emulator;
-let proxy: Server;
+let proxy: ConnectProxy;
 let proxyUrl: string;
-let tunnels: TunnelLog[];
 let dir: string;
-
-function startConnectProxy(): Promise<Server> {
-  const server = createServer((_request, response) => response.writeHead(405).end());
-  server.on("connect", (request, clientSocket, head) => {
-    tunnels.push({ target: request.url ?? "", authorization: request.headers["proxy-authorization"] });
-    const [host, port] = (request.url ?? "").split(":");
-    const upstream = connect(Number(port), host ?? "127.0.0.1", () => {
-      clientSocket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-      upstream.write(head);
-      upstream.pipe(clientSocket);
-      clientSocket.pipe(upstream);
-    });
-    upstream.on("error", () => clientSocket.destroy());
-    clientSocket.on("error", () => upstream.destroy());
-  });
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
-}
 
 function files(proxyLine: string) {
   const config = join(dir, "ilobby-sync.yaml");
@@ -61,18 +37,15 @@ function files(proxyLine: string) {
 beforeAll(async () => {
   emulator = await startEmulator({ clients: { [CLIENT]: SECRET } });
   proxy = await startConnectProxy();
-  const address = proxy.address();
-  if (!address || typeof address === "string") throw new Error("no proxy address");
-  proxyUrl = `http://sync:${PROXY_PASSWORD}@127.0.0.1:${address.port}`;
+  proxyUrl = `http://sync:${PROXY_PASSWORD}@127.0.0.1:${proxy.port}`;
 });
 afterAll(async () => {
-  proxy?.closeAllConnections();
-  await new Promise((resolve) => proxy?.close(resolve));
+  await proxy?.stop();
   await emulator?.stop();
 });
 beforeEach(() => {
   emulator.reset();
-  tunnels = [];
+  proxy.tunnels.length = 0;
   dir = mkdtempSync(join(tmpdir(), "ilobby-proxy-"));
 });
 
@@ -84,8 +57,8 @@ describe("proxies", () => {
     });
     expect(result.code).toBe(0);
     const host = new URL(emulator.url).host;
-    expect(tunnels.map((tunnel) => tunnel.target)).toContain(host);
-    expect(tunnels[0]?.authorization).toBe(
+    expect(proxy.tunnels.map((tunnel) => tunnel.target)).toContain(host);
+    expect(proxy.tunnels[0]?.authorization).toBe(
       `Basic ${Buffer.from(`sync:${PROXY_PASSWORD}`).toString("base64")}`,
     );
     expect(emulator.addressBook(CLIENT)).toHaveLength(1);
@@ -98,13 +71,13 @@ describe("proxies", () => {
       env: { ILOBBY_SYNC_CLIENT_SECRET: SECRET, HTTPS_PROXY: proxyUrl },
     });
     expect(viaEnv.code).toBe(0);
-    expect(tunnels.length).toBeGreaterThan(0);
+    expect(proxy.tunnels.length).toBeGreaterThan(0);
 
-    tunnels = [];
+    proxy.tunnels.length = 0;
     const bypassed = await runCli(["upload", csv, "--config", config], {
       env: { ILOBBY_SYNC_CLIENT_SECRET: SECRET, HTTPS_PROXY: proxyUrl, NO_PROXY: "127.0.0.1" },
     });
     expect(bypassed.code).toBe(0);
-    expect(tunnels).toEqual([]);
+    expect(proxy.tunnels).toEqual([]);
   });
 });
