@@ -120,7 +120,7 @@ function uploadTable(summary) {
     "| part | time | peak memory |",
     "| --- | ---: | ---: |",
     `| \`validate\` alone | ${s(upload.validate.medianWallMs)} | ${fmtMb(upload.validate.medianPeakRssKb)} |`,
-    `| \`upload --dry-run\` (validate, read the rows again, read the last upload, diff) | ${s(upload.dryRun.medianWallMs)} | ${fmtMb(upload.dryRun.medianPeakRssKb)} |`,
+    `| \`upload --dry-run\` (validate keeping the rows, read the last upload, diff) | ${s(upload.dryRun.medianWallMs)} | ${fmtMb(upload.dryRun.medianPeakRssKb)} |`,
     `| the rest: token, transfer, saving the new last upload (upload − dry run) | ${s(transferMs)} | |`,
   ];
 }
