@@ -97,7 +97,10 @@ export function parseConfigText(text: string): ConfigResult {
   if (result.success) return { ok: true, config: result.data };
   return {
     ok: false,
-    problems: result.error.issues.flatMap((issue) => describeIssue(issue, lineOfPath, lineOfKey)),
+    // In file order, so an administrator can work down the file.
+    problems: result.error.issues
+      .flatMap((issue) => describeIssue(issue, lineOfPath, lineOfKey))
+      .sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
   };
 }
 

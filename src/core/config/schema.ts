@@ -195,9 +195,13 @@ export const keychainSchema = z.strictObject({
   }),
 });
 
+const MAX_DISABLE_FORMS = 'must be a count (25) or a percentage of the last upload ("10%")';
 const maxDisable = z.union(
-  [z.number().int().min(0), z.string().regex(/^\s*\d+(\.\d+)?\s*%\s*$|^\s*\d+\s*$/)],
-  { error: 'must be a count (25) or a percentage of the last upload ("10%")' },
+  [
+    z.number().int().min(0, { error: MAX_DISABLE_FORMS }),
+    z.string().regex(/^\s*\d+(\.\d+)?\s*%\s*$|^\s*\d+\s*$/, { error: MAX_DISABLE_FORMS }),
+  ],
+  { error: MAX_DISABLE_FORMS },
 );
 
 export const configObjectSchema = z.strictObject({
