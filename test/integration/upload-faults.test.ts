@@ -157,6 +157,13 @@ describe("upload faults", () => {
     expect(emulator.addressBook(CLIENT).filter((entry) => entry.enabled)).toHaveLength(20);
   });
 
+  it("says plainly when the file does not exist", async () => {
+    const result = await upload(join(dir, "missing.csv"));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/cannot read .*missing.csv: the file does not exist/);
+    expect(emulator.requests).toHaveLength(0);
+  });
+
   it("refuses an invalid CSV without contacting iLobby", async () => {
     const path = join(dir, "bad.csv");
     writeFileSync(path, `${HEADER}\nAnn,Lee,,,not-an-email,,,Toronto\n`);

@@ -9,9 +9,11 @@ export interface CsvRecordHandler {
 }
 
 export async function streamCsvFile(path: string, handler: CsvRecordHandler): Promise<void> {
-  const parser = createReadStream(path).pipe(
-    parse({ bom: true, relax_column_count: true, info: true, skip_empty_lines: true }),
-  );
+  const input = createReadStream(path);
+  const parser = parse({ bom: true, relax_column_count: true, info: true, skip_empty_lines: true });
+  // pipe() does not pass on a read error (a missing file): hand it to the parser, whose loop below throws it.
+  input.on("error", (error) => parser.destroy(error));
+  input.pipe(parser);
   let headerSeen = false;
   try {
     for await (const { record, info } of parser as AsyncIterable<{
@@ -31,7 +33,15 @@ export async function streamCsvFile(path: string, handler: CsvRecordHandler): Pr
   } catch (error) {
     const code = errorCode(error);
     if (code === "ENOENT" || code === "EACCES" || code === "EISDIR") {
-      throw new SyncError("config", `cannot read ${path} (${code})`, { fix: "check the file path", error });
+      const reason = {
+        ENOENT: "the file does not exist",
+        EACCES: "permission denied",
+        EISDIR: "it is a folder",
+      }[code];
+      throw new SyncError("config", `cannot read ${path}: ${reason} (${code})`, {
+        fix: "check the file path",
+        error,
+      });
     }
     const line = (error as { lines?: number }).lines;
     throw new SyncError(
