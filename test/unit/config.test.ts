@@ -99,6 +99,25 @@ directory:
     expect(found.find((problem) => problem.path === "directory.url")?.message).toMatch(/ldaps:\/\//);
   });
 
+  it("says what type a key needs when the value has the wrong one", () => {
+    expect(problems("- a\n")).toEqual([
+      expect.objectContaining({ path: "", message: "must be a mapping of keys, not a list" }),
+    ]);
+    const found = problems(
+      minimal.replace(
+        "  url: ldaps://dc1.corp.example.com",
+        '  url: ldaps://dc1.corp.example.com\n  pageSize: "lots"',
+      ),
+    );
+    expect(found).toEqual([
+      expect.objectContaining({
+        path: "directory.pageSize",
+        line: 6,
+        message: 'must be a number, not text ("lots")',
+      }),
+    ]);
+  });
+
   it("refuses secrets in the file and points to `secret set`", () => {
     const found = problems(
       minimal.replace("  clientId: my-client-id", "  clientId: my-client-id\n  clientSecret: hunter22"),

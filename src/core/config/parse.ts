@@ -99,13 +99,39 @@ export function parseConfigText(text: string): ConfigResult {
     ok: false,
     // In file order, so an administrator can work down the file.
     problems: result.error.issues
-      .flatMap((issue) => describeIssue(issue, lineOfPath, lineOfKey))
+      .flatMap((issue) => describeIssue(issue, raw, lineOfPath, lineOfKey))
       .sort((a, b) => (a.line ?? 0) - (b.line ?? 0)),
   };
 }
 
+/** The raw value at a key path, or undefined when the key is absent. */
+function valueAt(raw: unknown, path: readonly PathSegment[]): unknown {
+  let value = raw;
+  for (const segment of path) {
+    if (typeof value !== "object" || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[segment];
+  }
+  return value;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return "an empty value";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "a mapping";
+  return `${typeof value === "string" ? "text" : `a ${typeof value}`} (${JSON.stringify(value)})`;
+}
+
+const EXPECTED_KIND: Record<string, string> = {
+  object: "a mapping of keys",
+  array: "a list",
+  string: "text",
+  number: "a number",
+  boolean: "true or false",
+};
+
 function describeIssue(
   issue: z.core.$ZodIssue,
+  raw: unknown,
   lineOfPath: (path: readonly PathSegment[]) => number | undefined,
   lineOfKey: (path: readonly PathSegment[], key: string) => number | undefined,
 ): ConfigProblem[] {
@@ -117,8 +143,14 @@ function describeIssue(
       message: `unknown key "${key}"${suggestKey(key, path)} (a misspelt key would silently do nothing)`,
     }));
   }
-  if (issue.code === "invalid_type" && issue.input === undefined) {
-    return [{ path: formatPath(path), line: lineOfPath(path), message: "is required" }];
+  if (issue.code === "invalid_type") {
+    // zod does not report the input by default: look at the document itself.
+    const value = valueAt(raw, path);
+    const message =
+      value === undefined
+        ? "is required"
+        : `must be ${EXPECTED_KIND[issue.expected] ?? issue.expected}, not ${kindOf(value)}`;
+    return [{ path: formatPath(path), line: lineOfPath(path), message }];
   }
   return [{ path: formatPath(path), line: lineOfPath(path), message: issue.message }];
 }
