@@ -2,7 +2,15 @@
  * `ilobby-sync run` end to end, as a scheduler runs it: the built CLI as a process, an LDAPS directory on
  * 127.0.0.1 with real certificates from a test CA, and the local iLobby emulator.
  */
-import { mkdirSync, mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -185,9 +193,14 @@ describe("run", () => {
 
   it("refuses a second run while the first holds the lock", async () => {
     writeConfig();
-    emulator.queueFault("upload", { kind: "slow", delayMs: 2500 });
+    emulator.queueFault("upload", { kind: "slow", delayMs: 3000 });
     const first = run([]);
-    await new Promise((resolve) => setTimeout(resolve, 1200));
+    // Start the second run once the first holds the lock and is uploading (the emulator has its request).
+    const deadline = Date.now() + 20_000;
+    while (!emulator.requests.some((request) => request.endpoint === "upload") && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(existsSync(join(dir, "state", "run.lock"))).toBe(true);
     const second = await run([]);
     expect(second.code).toBe(7);
     expect(second.stderr).toMatch(/another ilobby-sync run is in progress/);
