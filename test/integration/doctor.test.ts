@@ -151,6 +151,34 @@ describe("doctor on a good setup", () => {
     expect(result.stdout + result.stderr).not.toContain(CLIENT_SECRET);
   });
 
+  it("checks TLS over StartTLS on ldap://, and refuses a certificate from another CA there too", async () => {
+    const plain = await startLdapServer({
+      entries: SAMPLE_ENTRIES,
+      users: SAMPLE_ACCOUNTS,
+      tls: issueServerCert(ca, "starttls", undefined, LONG_LIVED),
+      startTls: true,
+    });
+    try {
+      writeConfig(() => {}, plain.url);
+      const good = await doctor();
+      expect(good.check(`tls:${plain.url}`)).toMatchObject({
+        status: "pass",
+        summary: expect.stringMatching(/^TLSv1\.[23], certificate trusted and matching the host name/),
+      });
+      expect(good.status("bind")).toBe("pass");
+      writeConfig((config) => {
+        config.directory.caFile = otherCa.certFile;
+      }, plain.url);
+      const untrusted = await doctor();
+      expect(untrusted.check(`tls:${plain.url}`)).toMatchObject({
+        status: "fail",
+        summary: expect.stringContaining("certificate is not trusted"),
+      });
+    } finally {
+      await plain.stop();
+    }
+  });
+
   it("checks each group: its members are counted, a group that does not exist fails", async () => {
     const missing = `CN=iLobby Hosts Typo,OU=Groups,${SAMPLE_DOMAIN}`;
     writeConfig((config) => {
