@@ -1,9 +1,9 @@
 /**
  * Looks at a server the way ilobby-sync's clients connect to it (TLS 1.2 or newer, the same trusted CAs, the same
  * host name) but without hanging up on a bad certificate, so `doctor` can report what it found: the protocol, the
- * chain, whether it is trusted and whether it names the host. LDAP StartTLS and HTTP CONNECT proxies take a few
- * bytes each and are spoken here directly. Failures are Node's own errors (with their codes), for the callers'
- * describe* functions.
+ * chain, whether it is trusted and whether it names the host. StartTLS goes through ldapts, as in a run; an
+ * HTTP CONNECT proxy takes one request, spoken here with node:http. Failures are Node's own errors (with their
+ * codes), for the callers' describe* functions.
  */
 import { lookup } from "node:dns/promises";
 import { request as httpRequest } from "node:http";
@@ -14,8 +14,10 @@ import {
   checkServerIdentity,
   type DetailedPeerCertificate,
   type PeerCertificate,
+  type TLSSocket,
   connect as tlsConnect,
 } from "node:tls";
+import { Client } from "ldapts";
 import type { CertificateFacts } from "../../core/doctor.ts";
 
 export interface TlsTarget {
@@ -78,90 +80,34 @@ export async function connectTcp(host: string, port: number, timeoutMs: number):
   (await openTcp(host, port, timeoutMs)).destroy();
 }
 
-// ---- LDAP StartTLS (RFC 4511 extended operation 1.3.6.1.4.1.1466.20037) ----
+// ---- LDAP StartTLS ----
 
-const START_TLS_OID = "1.3.6.1.4.1.1466.20037";
-
-function berLength(length: number): Buffer {
-  return length < 0x80 ? Buffer.from([length]) : Buffer.from([0x81, length]);
-}
-
-function berElement(tag: number, content: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([tag]), berLength(content.length), content]);
-}
-
-/** LDAPMessage { messageID 1, ExtendedRequest { requestName [0] StartTLS OID } } */
-const START_TLS_REQUEST = berElement(
-  0x30,
-  Buffer.concat([
-    berElement(0x02, Buffer.from([1])),
-    berElement(0x77, berElement(0x80, Buffer.from(START_TLS_OID))),
-  ]),
-);
-
-/** Tag, content start and end of the BER element at `offset`, or undefined while it is incomplete. */
-function readElement(
-  buffer: Buffer,
-  offset: number,
-): { tag: number; start: number; end: number } | undefined {
-  const tag = buffer[offset];
-  const first = buffer[offset + 1];
-  if (tag === undefined || first === undefined) return undefined;
-  let length = first;
-  let start = offset + 2;
-  if (first & 0x80) {
-    const bytes = first & 0x7f;
-    if (buffer.length < start + bytes) return undefined;
-    length = buffer.subarray(start, start + bytes).reduce((total, byte) => total * 256 + byte, 0);
-    start += bytes;
-  }
-  return buffer.length < start + length ? undefined : { tag, start, end: start + length };
-}
-
-/** The resultCode of a complete ExtendedResponse message, or undefined while more bytes are needed. */
-function startTlsResultCode(buffer: Buffer): number | undefined {
-  const message = readElement(buffer, 0);
-  if (!message) return undefined;
-  const messageId = readElement(buffer, message.start);
-  const response = messageId && readElement(buffer, messageId.end);
-  const resultCode = response && readElement(buffer, response.start);
-  if (response?.tag !== 0x78 || resultCode?.tag !== 0x0a) {
-    throw Object.assign(new Error("the server did not answer the StartTLS request"), { code: "EPROTO" });
-  }
-  return buffer[resultCode.start];
-}
-
-function requestStartTls(socket: Socket, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let received = Buffer.alloc(0);
-    const finish = (error?: Error) => {
-      socket.off("data", onData);
-      socket.off("error", finish);
-      socket.setTimeout(0);
-      if (error) reject(error);
-      else resolve();
-    };
-    const onData = (chunk: Buffer) => {
-      received = Buffer.concat([received, chunk]);
-      try {
-        const code = startTlsResultCode(received);
-        if (code === undefined) return;
-        finish(
-          code === 0
-            ? undefined
-            : Object.assign(new Error(`the server refused StartTLS (LDAP result ${code})`), {
-                code: "EPROTO",
-              }),
-        );
-      } catch (error) {
-        finish(error as Error);
-      }
-    };
-    socket.on("data", onData);
-    socket.once("error", finish);
-    socket.setTimeout(timeoutMs, () => finish(timeoutError("StartTLS", timeoutMs, "ETIMEDOUT")));
-    socket.write(START_TLS_REQUEST);
+/**
+ * Upgrades a plain LDAP connection with ldapts, as the real client does, and returns the TLS socket it made: the
+ * `createSecureConnection` hook hands ldapts a socket that reports a bad certificate instead of hanging up.
+ */
+async function startTls(target: TlsTarget, inspect: ConnectionOptions): Promise<TLSSocket> {
+  let secure: TLSSocket | undefined;
+  const client = new Client({
+    url: `ldap://${isIP(target.host) === 6 ? `[${target.host}]` : target.host}:${target.port}`,
+    connectTimeout: target.timeoutMs,
+    timeout: target.timeoutMs,
+    createSecureConnection: ((options: ConnectionOptions) => {
+      secure = tlsConnect({ ...options, ...inspect });
+      return secure;
+    }) as typeof tlsConnect,
   });
+  try {
+    await withTimeout(client.startTLS({ ...target.tls }), target.timeoutMs, () =>
+      timeoutError("StartTLS", target.timeoutMs, "ETIMEDOUT"),
+    );
+  } catch (error) {
+    secure?.destroy();
+    await client.unbind().catch(() => {});
+    throw error;
+  }
+  if (!secure) throw new Error("ldapts did not open a TLS connection");
+  return secure;
 }
 
 // ---- HTTP CONNECT proxy ----
@@ -235,40 +181,45 @@ function chainOf(leaf: DetailedPeerCertificate): CertificateFacts[] {
   return chain;
 }
 
+// Accept any certificate here so the facts can be reported; the verdicts are taken as the real client takes them.
+const REPORT_ANY_CERTIFICATE: ConnectionOptions = {
+  rejectUnauthorized: false,
+  checkServerIdentity: () => undefined,
+};
+
+function inspect(secure: TLSSocket, verifiedName: string): TlsInspection {
+  const leaf = secure.getPeerCertificate(true);
+  return {
+    protocol: secure.getProtocol() ?? "unknown",
+    chain: chainOf(leaf),
+    authorizationError: secure.authorized ? undefined : String(secure.authorizationError),
+    hostnameError: checkServerIdentity(verifiedName, leaf),
+  };
+}
+
 export async function inspectTls(target: TlsTarget): Promise<TlsInspection> {
-  let socket: Socket | undefined;
-  if (target.proxy)
-    socket = await tunnel(target.proxy, target.host, target.port, target.tls, target.timeoutMs);
-  else if (target.startTls) {
-    socket = await openTcp(target.host, target.port, target.timeoutMs);
-    try {
-      await requestStartTls(socket, target.timeoutMs);
-    } catch (error) {
-      socket.destroy();
-      throw error;
-    }
-  }
   const verifiedName = target.tls.servername ?? target.host;
+  if (target.startTls) {
+    const secure = await startTls(target, REPORT_ANY_CERTIFICATE);
+    const inspection = inspect(secure, verifiedName);
+    secure.destroy();
+    return inspection;
+  }
+  const socket = target.proxy
+    ? await tunnel(target.proxy, target.host, target.port, target.tls, target.timeoutMs)
+    : undefined;
   return new Promise((resolve, reject) => {
     const secure = tlsConnect({
       ...target.tls,
       ...(socket ? { socket } : { host: target.host, port: target.port }),
-      // Accept anything here so the facts can be reported; the verdicts are taken below, as the client takes them.
-      rejectUnauthorized: false,
-      checkServerIdentity: () => undefined,
+      ...REPORT_ANY_CERTIFICATE,
     });
     secure.setTimeout(target.timeoutMs, () =>
       secure.destroy(timeoutError("the TLS handshake", target.timeoutMs, "ETIMEDOUT")),
     );
     secure.once("error", reject);
     secure.once("secureConnect", () => {
-      const leaf = secure.getPeerCertificate(true);
-      const inspection: TlsInspection = {
-        protocol: secure.getProtocol() ?? "unknown",
-        chain: chainOf(leaf),
-        authorizationError: secure.authorized ? undefined : String(secure.authorizationError),
-        hostnameError: checkServerIdentity(verifiedName, leaf),
-      };
+      const inspection = inspect(secure, verifiedName);
       secure.destroy();
       resolve(inspection);
     });
