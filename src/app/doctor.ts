@@ -12,7 +12,12 @@ import { errorCode, SyncError } from "../core/errors.ts";
 import { type DirectoryEntry, mergeEntriesByDn } from "../core/mapping.ts";
 import { buildQuery } from "../core/plan.ts";
 import { proxyFor, withoutPassword } from "../core/proxy.ts";
-import { type ResolvedTarget, resolveTargets } from "../core/targets.ts";
+import {
+  BIND_PASSWORD_SECRET_NAME,
+  type ResolvedTarget,
+  resolveTargets,
+  secretNamesFor,
+} from "../core/targets.ts";
 import type { DirectoryQuery } from "./ports.ts";
 
 /** A TLS handshake's facts; trust and host-name problems are reported in them, other failures thrown as SyncErrors. */
@@ -63,8 +68,6 @@ export interface DoctorPorts {
   secrets: SecretProbe;
   stateDir: { location: string; checkWritable(): Promise<void> };
 }
-
-const BIND_PASSWORD = "bind-password";
 
 // ---- Checks that init reuses ----
 
@@ -437,10 +440,9 @@ export function doctorWithoutConfig(error: unknown): CheckResult[] {
 
 export async function runDoctor(config: Config, path: string, ports: DoctorPorts): Promise<CheckResult[]> {
   const checks: CheckResult[] = [passed("config", "config file", `${path} is valid`)];
-  const names = [...new Set([...resolveTargets(config).map((target) => target.secretName), BIND_PASSWORD])];
-  const secrets = await secretChecks(names, ports.secrets);
+  const secrets = await secretChecks(secretNamesFor(config), ports.secrets);
   checks.push(...secrets, await stateDirCheck(ports.stateDir));
-  const bindPassword = secrets.find((check) => check.id === `secret:${BIND_PASSWORD}`);
+  const bindPassword = secrets.find((check) => check.id === `secret:${BIND_PASSWORD_SECRET_NAME}`);
   checks.push(...(await directoryChecks(config, ports, bindPassword)));
   checks.push(...(await ilobbyChecks(config, ports, secrets)));
   return checks;

@@ -13,14 +13,14 @@ import { trustedCertificates } from "../adapters/ilobby/trust.ts";
 import { tlsOptionsFor } from "../adapters/ldap/ldap-directory.ts";
 import { describeConnectError } from "../adapters/ldap/ldap-errors.ts";
 import { connectTcp, inspectTls, resolveHost, type TlsInspection } from "../adapters/network/tls-probe.ts";
-import { resolveSecret } from "../adapters/secrets/secret-sources.ts";
+import { environmentVariableFor, resolveSecret } from "../adapters/secrets/secret-sources.ts";
 import type { DoctorPorts, EndpointProbe, TlsProbe } from "../app/doctor.ts";
 import type { InitPorts } from "../app/init.ts";
 import type { Config } from "../core/config/schema.ts";
 import type { TlsFacts } from "../core/doctor.ts";
 import { isSyncError, SyncError } from "../core/errors.ts";
 import { proxyFor, proxyInEffect, withoutPassword } from "../core/proxy.ts";
-import type { ResolvedTarget } from "../core/targets.ts";
+import { BIND_PASSWORD_SECRET_NAME, type ResolvedTarget } from "../core/targets.ts";
 import type { Output } from "./output.ts";
 import { directoryFor, type Environment, ilobbyClientFor, keychainFor, stateStoreFor } from "./wiring.ts";
 
@@ -242,12 +242,16 @@ export function initPorts(options: {
         startTls: draft.directory.startTls,
       }),
     openDirectory: (draft, password) =>
-      directoryFor(loadedDraft(draft), withSecret("ILOBBY_SYNC_BIND_PASSWORD", password), output),
+      directoryFor(
+        loadedDraft(draft),
+        withSecret(environmentVariableFor(BIND_PASSWORD_SECRET_NAME), password),
+        output,
+      ),
     tokenSource: (draft, target, secret) =>
       ilobbyClientFor(
         loadedDraft(draft),
         forOneAttempt(target),
-        withSecret("ILOBBY_SYNC_CLIENT_SECRET", secret),
+        withSecret(environmentVariableFor(target.secretName), secret),
         output,
       ),
   };

@@ -12,7 +12,7 @@ import type { Clock } from "../app/ports.ts";
 import { systemClock } from "../app/ports.ts";
 import { DEFAULT_KEYCHAIN_SERVICE } from "../core/config/defaults.ts";
 import type { Config } from "../core/config/schema.ts";
-import type { ResolvedTarget } from "../core/targets.ts";
+import { BIND_PASSWORD_SECRET_NAME, type ResolvedTarget } from "../core/targets.ts";
 import type { Output } from "./output.ts";
 
 export interface Environment {
@@ -38,7 +38,7 @@ export function secretsFor(environment: Environment, config: Config) {
 
 export async function directoryFor(loaded: LoadedConfig, environment: Environment, output: Output) {
   const { directory } = loaded.config;
-  const password = await secretsFor(environment, loaded.config).get("bind-password");
+  const password = await secretsFor(environment, loaded.config).get(BIND_PASSWORD_SECRET_NAME);
   output.redactor.add(password);
   const [{ readPemFile }, { trustedCertificates }, { createLdapDirectory }] = await Promise.all([
     import("../adapters/files/config-file.ts"),

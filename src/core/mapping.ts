@@ -124,7 +124,7 @@ function applyRule(entry: DirectoryEntry, rule: ColumnRule): { value: string; fr
   return { value: rule.translate?.(raw) ?? raw, fromFallback: false };
 }
 
-/** A base "contains" a DN when the DN ends with it; compare case-insensitively as AD does. */
+/** The site of the bases (from `searchBases[].site`) under which the directory found this entry. */
 function siteFromBases(entry: DirectoryEntry, searchBases: readonly SearchBase[]): string | undefined {
   // With overlapping bases, the most specific (longest) base that names a site wins.
   let best: SearchBase | undefined;
@@ -174,7 +174,12 @@ export function mapEntries(entries: readonly DirectoryEntry[], options: MappingO
 
   for (const entry of mergeEntriesByDn(entries)) {
     const row = {} as Row;
-    for (const column of COLUMNS) row[column] = applyRule(entry, rules[column]).value;
+    let siteFromFallback = false;
+    for (const column of COLUMNS) {
+      const { value, fromFallback } = applyRule(entry, rules[column]);
+      row[column] = value;
+      if (column === "SITE") siteFromFallback = fromFallback;
+    }
 
     // SITE precedence: the search base's site, then a site group, then the SITE mapping, then its default.
     let siteSource: SiteSource = "none";
@@ -187,7 +192,7 @@ export function mapEntries(entries: readonly DirectoryEntry[], options: MappingO
       row.SITE = groupSite;
       siteSource = "group";
     } else if (row.SITE !== "") {
-      siteSource = applyRule(entry, rules.SITE).fromFallback ? "default" : "attribute";
+      siteSource = siteFromFallback ? "default" : "attribute";
     }
 
     const skip = (reason: SkipReason, message: string) =>

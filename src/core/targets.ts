@@ -8,6 +8,7 @@ import type { MappedRecord, SkippedRecord } from "./mapping.ts";
 
 export const SINGLE_TARGET_NAME = "default";
 export const DEFAULT_CLIENT_SECRET_NAME = "client-secret";
+export const BIND_PASSWORD_SECRET_NAME = "bind-password";
 
 export type ConnectionSettings = Omit<IlobbyConfig, "clientId">;
 
@@ -40,6 +41,13 @@ export function resolveTargets(config: Config): ResolvedTarget[] {
     connection: { ...connection, baseUrl: target.baseUrl ?? connection.baseUrl },
     sites: target.sites,
   }));
+}
+
+/** Every secret a sync with this config reads: each target's client secret, then the bind password. */
+export function secretNamesFor(config: Config): string[] {
+  return [
+    ...new Set([...resolveTargets(config).map((target) => target.secretName), BIND_PASSWORD_SECRET_NAME]),
+  ];
 }
 
 export interface TargetRows {

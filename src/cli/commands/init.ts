@@ -8,9 +8,9 @@ import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import type { InitSecrets } from "../../app/init.ts";
-import { DEFAULT_CLIENT_SECRET_NAME } from "../../core/targets.ts";
+import { BIND_PASSWORD_SECRET_NAME, DEFAULT_CLIENT_SECRET_NAME } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
-import { BIND_PASSWORD_NAME, requireKeychain, warnIfShadowed } from "./secret.ts";
+import { requireKeychain, warnIfShadowed } from "./secret.ts";
 
 interface InitOptions {
   url?: string[];
@@ -175,7 +175,7 @@ async function storeSecrets(
   const { output, environment } = context;
   const keychain = requireKeychain(environment, undefined);
   for (const [name, value] of [
-    [BIND_PASSWORD_NAME, secrets.bindPassword],
+    [BIND_PASSWORD_SECRET_NAME, secrets.bindPassword],
     [DEFAULT_CLIENT_SECRET_NAME, secrets.clientSecret],
   ] as const) {
     if (value === undefined) continue;

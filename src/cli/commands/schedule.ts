@@ -34,11 +34,10 @@ import {
   windowsCommandLine,
   windowsTask,
 } from "../../core/schedule.ts";
-import { resolveTargets } from "../../core/targets.ts";
+import { secretNamesFor } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
 
 /** The directory password's secret name, as the LDAP wiring reads it. */
-const BIND_PASSWORD_NAME = "bind-password";
 
 interface ScheduleCommandOptions {
   platform?: SchedulePlatform;
@@ -149,11 +148,6 @@ function selfExecutable(): string[] {
   if (isSea()) return [process.execPath];
   const script = process.argv[1];
   return script ? [process.execPath, resolve(script)] : [process.execPath];
-}
-
-function secretNamesFor(loaded: LoadedConfig): string[] {
-  const clientSecrets = resolveTargets(loaded.config).map((target) => target.secretName);
-  return [...new Set([...clientSecrets, BIND_PASSWORD_NAME])];
 }
 
 /** False when the file is absent; refuses a file of that name that `schedule` did not write. */
@@ -479,7 +473,7 @@ export function registerSchedule(program: Command, context: CommandContext): voi
         configPath: loaded.path,
         time,
         user: options.user,
-        secretNames: secretNamesFor(loaded),
+        secretNames: secretNamesFor(loaded.config),
         logFile: loaded.config.log.file ? loaded.resolvePath(loaded.config.log.file) : undefined,
       };
       const scheduler =

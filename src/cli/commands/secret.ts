@@ -12,28 +12,24 @@ import {
 } from "../../adapters/secrets/secret-sources.ts";
 import type { Config } from "../../core/config/schema.ts";
 import { SyncError } from "../../core/errors.ts";
-import { DEFAULT_CLIENT_SECRET_NAME, resolveTargets } from "../../core/targets.ts";
+import { BIND_PASSWORD_SECRET_NAME, DEFAULT_CLIENT_SECRET_NAME, secretNamesFor } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
 import type { Output } from "../output.ts";
 import { promptHidden } from "../prompt.ts";
 import { type Environment, keychainFor } from "../wiring.ts";
 
-export const BIND_PASSWORD_NAME = "bind-password";
 export const MINIMUM_SECRET_LENGTH = 4;
 
 /** The secrets a sync with this config reads; without a config, those of the single-target setup. */
-function secretNamesFor(config: Config | undefined): string[] {
-  const clientSecrets = config
-    ? resolveTargets(config).map((target) => target.secretName)
-    : [DEFAULT_CLIENT_SECRET_NAME];
-  return [...clientSecrets, BIND_PASSWORD_NAME];
+function knownSecretNames(config: Config | undefined): string[] {
+  return config ? secretNamesFor(config) : [DEFAULT_CLIENT_SECRET_NAME, BIND_PASSWORD_SECRET_NAME];
 }
 
 function checkedName(name: string): string {
   // The rejected text is not echoed: it may be a secret typed in the wrong place.
   if (!SECRET_NAME_PATTERN.test(name)) {
     throw new SyncError("config", "the secret name given is not a valid name", {
-      fix: `use lower-case letters, digits, '.', '_' or '-', e.g. ${DEFAULT_CLIENT_SECRET_NAME} or ${BIND_PASSWORD_NAME}; the value itself is never an argument: it is prompted for or read from standard input`,
+      fix: `use lower-case letters, digits, '.', '_' or '-', e.g. ${DEFAULT_CLIENT_SECRET_NAME} or ${BIND_PASSWORD_SECRET_NAME}; the value itself is never an argument: it is prompted for or read from standard input`,
     });
   }
   return name;
@@ -59,7 +55,7 @@ async function secretScope(context: CommandContext): Promise<SecretScope> {
   const loaded = await context.loadConfigIfAny();
   if (loaded) context.output.verbose(`config: ${loaded.path}`);
   const keychain = requireKeychain(context.environment, loaded?.config);
-  return { keychain, knownNames: secretNamesFor(loaded?.config) };
+  return { keychain, knownNames: knownSecretNames(loaded?.config) };
 }
 
 /** Warns when a source that comes before the keychain holds the secret, so the keychain's value is not used. */

@@ -5,6 +5,7 @@
 import { isMap, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { editDistance } from "../edit-distance.ts";
+import { BIND_PASSWORD_SECRET_NAME, DEFAULT_CLIENT_SECRET_NAME } from "../targets.ts";
 import {
   type Config,
   configObjectSchema,
@@ -31,8 +32,8 @@ const SECRET_KEY =
 
 /** The secret name a misplaced secret key most likely meant, so the message can give the exact command. */
 function secretNameFor(path: readonly PathSegment[]): string {
-  if (path[0] === "directory") return "bind-password";
-  if (path[0] === "ilobby") return "client-secret";
+  if (path[0] === "directory") return BIND_PASSWORD_SECRET_NAME;
+  if (path[0] === "ilobby") return DEFAULT_CLIENT_SECRET_NAME;
   return "<name>";
 }
 
