@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULT_MAPPING } from "../../src/core/config/defaults.ts";
 import type { ColumnRuleInput, MappingConfig } from "../../src/core/config/schema.ts";
 import {
   attributesNeeded,
@@ -7,16 +8,7 @@ import {
   mapEntries,
 } from "../../src/core/mapping.ts";
 
-const defaultMapping: MappingConfig = {
-  FIRSTNAME: "givenName",
-  LASTNAME: "sn",
-  TITLE: "title",
-  DIVISION: "department",
-  EMAIL: ["mail", "userPrincipalName"],
-  MOBILE: "mobile",
-  DESKPHONE: "telephoneNumber",
-  SITE: "physicalDeliveryOfficeName",
-};
+const defaultMapping: MappingConfig = DEFAULT_MAPPING;
 
 function person(cn: string, attributes: Record<string, string>, baseIndexes = [0]): DirectoryEntry {
   return {

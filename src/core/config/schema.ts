@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { COLUMNS } from "../columns.ts";
-import { DEFAULT_KEYCHAIN_SERVICE } from "./defaults.ts";
+import { DEFAULT_KEYCHAIN_SERVICE, DEFAULT_MAPPING } from "./defaults.ts";
 
 const nonEmpty = z.string().trim().min(1, { error: "must not be empty" });
 
@@ -40,17 +40,6 @@ export const columnRuleSchema = z.union(
 );
 
 export type ColumnRuleInput = z.input<typeof columnRuleSchema>;
-
-const DEFAULT_MAPPING = {
-  FIRSTNAME: "givenName",
-  LASTNAME: "sn",
-  TITLE: "title",
-  DIVISION: "department",
-  EMAIL: ["mail", "userPrincipalName"],
-  MOBILE: "mobile",
-  DESKPHONE: "telephoneNumber",
-  SITE: "physicalDeliveryOfficeName",
-} satisfies Record<(typeof COLUMNS)[number], ColumnRuleInput>;
 
 const mappingShape = Object.fromEntries(
   COLUMNS.map((column) => [

@@ -4,6 +4,8 @@
  * always give the same text, and that text must pass the tool's own validation (tested).
  */
 import { stringify } from "yaml";
+import { COLUMNS, type Column } from "../columns.ts";
+import { DEFAULT_MAPPING } from "./defaults.ts";
 
 export interface ConfigAnswers {
   urls: string[];
@@ -33,6 +35,16 @@ function line(text: string, comment?: string): string {
   if (!comment) return text;
   return `${text.padEnd(COMMENT_COLUMN - 1)} # ${comment}`;
 }
+
+/** A scalar or a one-line list, as config.example.yaml writes them: `[mail, userPrincipalName]`. */
+function flow(value: string | readonly string[]): string {
+  return stringify(value, { collectionStyle: "flow", flowCollectionPadding: false, lineWidth: 0 }).trimEnd();
+}
+
+const MAPPING_COMMENTS: Partial<Record<Column, string>> = {
+  EMAIL: "a list: the first non-empty value wins",
+  SITE: 'or { attribute: ..., map: { "TOR-*": Toronto }, default: ... }',
+};
 
 function list(indent: string, values: readonly string[]): string[] {
   return values.map((value) => `${indent}- ${scalar(value)}`);
@@ -92,16 +104,8 @@ export function renderConfigTemplate(answers: ConfigAnswers, schemaReference: st
     line("  timeoutSeconds: 120", "for the whole search"),
     "",
     line("mapping:", "iLobby column <- AD attribute(s); these are the defaults"),
-    "  FIRSTNAME: givenName",
-    "  LASTNAME: sn",
-    "  TITLE: title",
-    "  DIVISION: department",
-    line("  EMAIL: [mail, userPrincipalName]", "a list: the first non-empty value wins"),
-    "  MOBILE: mobile",
-    "  DESKPHONE: telephoneNumber",
-    line(
-      "  SITE: physicalDeliveryOfficeName",
-      'or { attribute: ..., map: { "TOR-*": Toronto }, default: ... }',
+    ...COLUMNS.map((column) =>
+      line(`  ${column}: ${flow(DEFAULT_MAPPING[column])}`, MAPPING_COMMENTS[column]),
     ),
     "",
     ...(answers.sites.length > 0
