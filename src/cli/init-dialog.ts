@@ -2,17 +2,20 @@
  * init's conversation: questions and hidden prompts on the terminal, each test's result as it comes; without a
  * terminal, secrets from the environment or from lines of standard input, and no questions at all.
  */
+import { environmentVariableFor } from "../adapters/secrets/secret-sources.ts";
 import type { InitDialog, InitSecrets } from "../app/init.ts";
 import { SyncError } from "../core/errors.ts";
-import { MINIMUM_SECRET_LENGTH, readStream } from "./commands/secret.ts";
+import { MINIMUM_SECRET_LENGTH } from "../core/redact.ts";
+import { BIND_PASSWORD_SECRET_NAME, DEFAULT_CLIENT_SECRET_NAME } from "../core/targets.ts";
+import { readStream } from "./commands/secret.ts";
 import type { Output } from "./output.ts";
 import { promptHidden, promptLine } from "./prompt.ts";
 import { renderCheck } from "./render-checks.ts";
 
-const SECRET_VARIABLES = {
-  bindPassword: "ILOBBY_SYNC_BIND_PASSWORD",
-  clientSecret: "ILOBBY_SYNC_CLIENT_SECRET",
-} as const satisfies Record<keyof InitSecrets, string>;
+const SECRET_VARIABLES: Record<keyof InitSecrets, string> = {
+  bindPassword: environmentVariableFor(BIND_PASSWORD_SECRET_NAME),
+  clientSecret: environmentVariableFor(DEFAULT_CLIENT_SECRET_NAME),
+};
 
 export function terminalDialog(output: Output): InitDialog {
   const { stdin, stderr } = process;

@@ -4,6 +4,9 @@
  */
 const REDACTED = "[REDACTED]";
 
+/** Shorter values are not redacted (they would blank out ordinary words), so a secret must be at least this long. */
+export const MINIMUM_SECRET_LENGTH = 4;
+
 const CREDENTIAL_PATTERNS: [RegExp, string][] = [
   [/(bearer\s+)[A-Za-z0-9._~+/=-]+/gi, `$1${REDACTED}`],
   // Not after "-": `bind-password:/path` names a secret (systemd LoadCredential=), it is not its value.
@@ -40,8 +43,7 @@ export function createRedactor(): Redactor {
   };
   return {
     add(secret) {
-      // Very short values would redact ordinary words; secrets that short are refused elsewhere anyway.
-      if (secret && secret.length >= 4) secrets.add(secret);
+      if (secret && secret.length >= MINIMUM_SECRET_LENGTH) secrets.add(secret);
     },
     redact,
     redactValue,

@@ -12,13 +12,12 @@ import {
 } from "../../adapters/secrets/secret-sources.ts";
 import type { Config } from "../../core/config/schema.ts";
 import { SyncError } from "../../core/errors.ts";
+import { MINIMUM_SECRET_LENGTH } from "../../core/redact.ts";
 import { BIND_PASSWORD_SECRET_NAME, DEFAULT_CLIENT_SECRET_NAME, secretNamesFor } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
 import type { Output } from "../output.ts";
 import { promptHidden } from "../prompt.ts";
 import { type Environment, keychainFor } from "../wiring.ts";
-
-export const MINIMUM_SECRET_LENGTH = 4;
 
 /** The secrets a sync with this config reads; without a config, those of the single-target setup. */
 function knownSecretNames(config: Config | undefined): string[] {
@@ -97,7 +96,6 @@ async function readSecretValue(name: string): Promise<string> {
       fix: `type it at the prompt, or pipe it in: printf %s "$VALUE" | ilobby-sync secret set ${name}`,
     });
   }
-  // Output redaction skips values this short (they would blank out ordinary words), so they are refused here.
   if (value.length < MINIMUM_SECRET_LENGTH) {
     throw new SyncError("secret", `the value given for ${name} is too short: nothing was stored`, {
       cause: `a client secret or password has at least ${MINIMUM_SECRET_LENGTH} characters`,
