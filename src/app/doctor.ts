@@ -12,12 +12,8 @@ import { errorCode, SyncError } from "../core/errors.ts";
 import { type DirectoryEntry, mergeEntriesByDn } from "../core/mapping.ts";
 import { buildQuery } from "../core/plan.ts";
 import { proxyFor, withoutPassword } from "../core/proxy.ts";
-import {
-  BIND_PASSWORD_SECRET_NAME,
-  type ResolvedTarget,
-  resolveTargets,
-  secretNamesFor,
-} from "../core/targets.ts";
+import { BIND_PASSWORD_SECRET_NAME } from "../core/secret-names.ts";
+import { type ResolvedTarget, resolveTargets, secretNamesFor } from "../core/targets.ts";
 import type { DirectoryQuery } from "./ports.ts";
 
 /** A TLS handshake's facts; trust and host-name problems are reported in them, other failures thrown as SyncErrors. */

@@ -2,11 +2,15 @@
  * init's conversation: questions and hidden prompts on the terminal, each test's result as it comes; without a
  * terminal, secrets from the environment or from lines of standard input, and no questions at all.
  */
-import { environmentVariableFor } from "../adapters/secrets/secret-sources.ts";
+
 import type { InitDialog, InitSecrets } from "../app/init.ts";
 import { SyncError } from "../core/errors.ts";
 import { MINIMUM_SECRET_LENGTH } from "../core/redact.ts";
-import { BIND_PASSWORD_SECRET_NAME, DEFAULT_CLIENT_SECRET_NAME } from "../core/targets.ts";
+import {
+  BIND_PASSWORD_SECRET_NAME,
+  DEFAULT_CLIENT_SECRET_NAME,
+  environmentVariableFor,
+} from "../core/secret-names.ts";
 import { readStream } from "./commands/secret.ts";
 import type { Output } from "./output.ts";
 import { promptHidden, promptLine } from "./prompt.ts";

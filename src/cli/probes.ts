@@ -3,6 +3,7 @@
  * newer; directory.caFile or the system and Node roots for the directory; those roots plus ilobby.caFile for iLobby,
  * through the proxy a request would take. Failures are translated by the same describe* functions a run uses.
  */
+
 import { isIP } from "node:net";
 import { dirname, resolve } from "node:path";
 import { type LoadedConfig, readPemFile } from "../adapters/files/config-file.ts";
@@ -13,14 +14,15 @@ import { trustedCertificates } from "../adapters/ilobby/trust.ts";
 import { tlsOptionsFor } from "../adapters/ldap/ldap-directory.ts";
 import { describeConnectError } from "../adapters/ldap/ldap-errors.ts";
 import { connectTcp, inspectTls, resolveHost, type TlsInspection } from "../adapters/network/tls-probe.ts";
-import { environmentVariableFor, resolveSecret } from "../adapters/secrets/secret-sources.ts";
+import { resolveSecret } from "../adapters/secrets/secret-sources.ts";
 import type { DoctorPorts, EndpointProbe, TlsProbe } from "../app/doctor.ts";
 import type { InitPorts } from "../app/init.ts";
 import type { Config } from "../core/config/schema.ts";
 import type { TlsFacts } from "../core/doctor.ts";
 import { isSyncError, SyncError } from "../core/errors.ts";
 import { proxyFor, proxyInEffect, withoutPassword } from "../core/proxy.ts";
-import { BIND_PASSWORD_SECRET_NAME, type ResolvedTarget } from "../core/targets.ts";
+import { BIND_PASSWORD_SECRET_NAME, environmentVariableFor } from "../core/secret-names.ts";
+import type { ResolvedTarget } from "../core/targets.ts";
 import type { Output } from "./output.ts";
 import { directoryFor, type Environment, ilobbyClientFor, keychainFor, stateStoreFor } from "./wiring.ts";
 

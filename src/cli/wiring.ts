@@ -12,7 +12,8 @@ import type { Clock } from "../app/ports.ts";
 import { systemClock } from "../app/ports.ts";
 import { DEFAULT_KEYCHAIN_SERVICE } from "../core/config/defaults.ts";
 import type { Config } from "../core/config/schema.ts";
-import { BIND_PASSWORD_SECRET_NAME, type ResolvedTarget } from "../core/targets.ts";
+import { BIND_PASSWORD_SECRET_NAME } from "../core/secret-names.ts";
+import type { ResolvedTarget } from "../core/targets.ts";
 import type { Output } from "./output.ts";
 
 export interface Environment {

@@ -3,8 +3,10 @@
  * Pure: the caller supplies every fact about the host (platform, paths, account, scope, date), so each output can be
  * tested anywhere and printed for a machine other than the one running the command.
  */
+
 import { posix } from "node:path";
 import { EXIT_CODES, SyncError } from "./errors.ts";
+import { environmentVariableFor } from "./secret-names.ts";
 
 export const SCHEDULE_PLATFORMS = ["cron", "systemd", "windows"] as const;
 export type SchedulePlatform = (typeof SCHEDULE_PLATFORMS)[number];
@@ -172,11 +174,6 @@ function cronEscape(command: string): string {
   return command.replaceAll("%", "\\%");
 }
 
-/** The secret sources' ILOBBY_SYNC_<NAME> rule (core does not import adapters), plus _FILE. */
-function secretVariable(name: string): string {
-  return `ILOBBY_SYNC_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}_FILE`;
-}
-
 export function cronTag(configPath: string): string {
   return `# ilobby-sync-schedule ${cronEscape(checkedText(configPath, "config path"))}`;
 }
@@ -189,7 +186,7 @@ export function cronEntry(options: ScheduleOptions): CronEntry {
   const outputLog = posix.join(configFolder, "ilobby-sync.cron.log");
   const secretFiles = options.secretNames.map((name) => ({
     name,
-    variable: secretVariable(name),
+    variable: `${environmentVariableFor(name)}_FILE`,
     path: posix.join(secretFolder, name),
   }));
   const tag = cronTag(options.configPath);

@@ -5,10 +5,9 @@
 import type { Row } from "./columns.ts";
 import type { Config, IlobbyConfig } from "./config/schema.ts";
 import type { MappedRecord, SkippedRecord } from "./mapping.ts";
+import { BIND_PASSWORD_SECRET_NAME, DEFAULT_CLIENT_SECRET_NAME } from "./secret-names.ts";
 
 export const SINGLE_TARGET_NAME = "default";
-export const DEFAULT_CLIENT_SECRET_NAME = "client-secret";
-export const BIND_PASSWORD_SECRET_NAME = "bind-password";
 
 export type ConnectionSettings = Omit<IlobbyConfig, "clientId">;
 

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { environmentVariableFor } from "../../src/adapters/secrets/secret-sources.ts";
 import { EXIT_CODES, SyncError } from "../../src/core/errors.ts";
 import {
   cronEntry,
@@ -17,6 +16,7 @@ import {
   windowsQuote,
   windowsTask,
 } from "../../src/core/schedule.ts";
+import { environmentVariableFor } from "../../src/core/secret-names.ts";
 
 const NODE = "/usr/bin/node";
 const CLI = "/opt/ilobby-sync/dist/cli.cjs";

@@ -2,6 +2,7 @@
  * Secret names, their environment variables, the resolution order, the keychain's error reporting (with the
  * native addon replaced by a fake) and the config's refusal of secret-looking keys.
  */
+
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,13 +10,12 @@ import { afterAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createOsKeychain } from "../../src/adapters/secrets/keychain.ts";
 import {
   createSecretSource,
-  environmentVariableFor,
   type Keychain,
   resolveSecret,
-  SECRET_NAME_PATTERN,
 } from "../../src/adapters/secrets/secret-sources.ts";
 import { parseConfigText } from "../../src/core/config/parse.ts";
 import { SyncError } from "../../src/core/errors.ts";
+import { environmentVariableFor, SECRET_NAME_PATTERN } from "../../src/core/secret-names.ts";
 
 /** What the fake addon's AsyncEntry constructor throws; undefined = it opens fine and stores nothing. */
 const addon = vi.hoisted(() => ({ openError: undefined as string | undefined }));

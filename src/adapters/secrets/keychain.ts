@@ -2,10 +2,12 @@
  * The OS keychain over @napi-rs/keyring: Windows Credential Manager, the macOS Keychain, the Secret Service on
  * Linux. One entry per secret: service = the configured keychain service, account = the secret's name.
  */
+
 import type { AsyncEntry } from "@napi-rs/keyring";
 import { errorMessage, SyncError } from "../../core/errors.ts";
+import { environmentVariableFor } from "../../core/secret-names.ts";
 import { loadKeyring } from "./keyring-loader.ts";
-import { environmentVariableFor, type Keychain } from "./secret-sources.ts";
+import type { Keychain } from "./secret-sources.ts";
 
 const STORE_NAMES: Partial<Record<NodeJS.Platform, string>> = {
   linux: "the Secret Service",

@@ -6,13 +6,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SecretSource } from "../../app/ports.ts";
 import { errorCode, SyncError } from "../../core/errors.ts";
-
-export const SECRET_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-
-/** client-secret -> ILOBBY_SYNC_CLIENT_SECRET */
-export function environmentVariableFor(name: string): string {
-  return `ILOBBY_SYNC_${name.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
-}
+import { environmentVariableFor } from "../../core/secret-names.ts";
 
 export interface Keychain {
   /** Returns undefined when the keychain works but holds no such secret; throws SyncError when unreachable. */

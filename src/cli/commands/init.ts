@@ -3,12 +3,13 @@
  * it goes; with flags it runs unattended. It stores the secrets in the OS keychain and never replaces an existing
  * config without --force.
  */
+
 import { existsSync, realpathSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import type { InitSecrets } from "../../app/init.ts";
-import { BIND_PASSWORD_SECRET_NAME, DEFAULT_CLIENT_SECRET_NAME } from "../../core/targets.ts";
+import { BIND_PASSWORD_SECRET_NAME, DEFAULT_CLIENT_SECRET_NAME } from "../../core/secret-names.ts";
 import type { CommandContext } from "../context.ts";
 import { requireKeychain, warnIfShadowed } from "./secret.ts";
 

@@ -37,8 +37,6 @@ import {
 import { secretNamesFor } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
 
-/** The directory password's secret name, as the LDAP wiring reads it. */
-
 interface ScheduleCommandOptions {
   platform?: SchedulePlatform;
   time: string;

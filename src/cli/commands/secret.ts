@@ -2,18 +2,19 @@
  * `secret set|delete|list`: manage the secrets in the OS keychain. A value is read from a hidden prompt or from
  * standard input, never from the command line (where `ps` and shell history would show it), and never printed.
  */
+
 import type { Command } from "commander";
-import {
-  environmentVariableFor,
-  type Keychain,
-  resolveSecret,
-  SECRET_NAME_PATTERN,
-  type SecretOrigin,
-} from "../../adapters/secrets/secret-sources.ts";
+import { type Keychain, resolveSecret, type SecretOrigin } from "../../adapters/secrets/secret-sources.ts";
 import type { Config } from "../../core/config/schema.ts";
 import { SyncError } from "../../core/errors.ts";
 import { MINIMUM_SECRET_LENGTH } from "../../core/redact.ts";
-import { BIND_PASSWORD_SECRET_NAME, DEFAULT_CLIENT_SECRET_NAME, secretNamesFor } from "../../core/targets.ts";
+import {
+  BIND_PASSWORD_SECRET_NAME,
+  DEFAULT_CLIENT_SECRET_NAME,
+  environmentVariableFor,
+  SECRET_NAME_PATTERN,
+} from "../../core/secret-names.ts";
+import { secretNamesFor } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
 import type { Output } from "../output.ts";
 import { promptHidden } from "../prompt.ts";

@@ -2,10 +2,11 @@
  * Turns the text of a YAML config into a validated Config, or into a list of problems that each name the key path
  * and the line. Pure: no file access, so tests and `validate`-style tooling can call it directly.
  */
+
 import { isMap, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { editDistance } from "../edit-distance.ts";
-import { BIND_PASSWORD_SECRET_NAME, DEFAULT_CLIENT_SECRET_NAME } from "../targets.ts";
+import { BIND_PASSWORD_SECRET_NAME, DEFAULT_CLIENT_SECRET_NAME } from "../secret-names.ts";
 import {
   type Config,
   configObjectSchema,

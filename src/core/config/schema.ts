@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { COLUMNS } from "../columns.ts";
+import { SECRET_NAME_PATTERN } from "../secret-names.ts";
 import { DEFAULT_KEYCHAIN_SERVICE, DEFAULT_MAPPING } from "./defaults.ts";
 
 const nonEmpty = z.string().trim().min(1, { error: "must not be empty" });
@@ -156,7 +157,7 @@ export const directorySchema = z.strictObject({
 
 const secretName = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, { error: "must be lower-case letters, digits, '.', '_' or '-'" });
+  .regex(SECRET_NAME_PATTERN, { error: "must be lower-case letters, digits, '.', '_' or '-'" });
 
 const targetSchema = z.strictObject({
   name: z
