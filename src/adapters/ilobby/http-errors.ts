@@ -1,5 +1,6 @@
 /** Turns HTTP and network failures of the iLobby API into messages that say what to do. */
 import { errorCode, errorMessage, SyncError } from "../../core/errors.ts";
+import { OLD_TLS_CODES, UNTRUSTED_CERT_CODES } from "../tls-error-codes.ts";
 
 export class HttpStatusError extends Error {
   constructor(
@@ -12,15 +13,6 @@ export class HttpStatusError extends Error {
     this.name = "HttpStatusError";
   }
 }
-
-const UNTRUSTED = new Set([
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "CERT_UNTRUSTED",
-]);
 
 export function describeHttpError(error: HttpStatusError, context: { clientId: string }): SyncError {
   const server = error.body ? ` The server said: ${error.body}` : "";
@@ -73,7 +65,7 @@ export function describeNetworkError(error: unknown, url: string, viaProxy: bool
   const code = errorCode(root) ?? errorCode(error) ?? "";
   const message = errorMessage(root);
   const host = new URL(url).host;
-  if (UNTRUSTED.has(code)) {
+  if (UNTRUSTED_CERT_CODES.has(code)) {
     return new SyncError("ilobby", `the certificate presented for ${host} is not trusted (${code})`, {
       cause: viaProxy
         ? "a TLS-inspecting proxy or firewall re-signs traffic with its own CA"
@@ -93,7 +85,7 @@ export function describeNetworkError(error: unknown, url: string, viaProxy: bool
       fix: "check this machine's clock; if a proxy or firewall presents the certificate, ask your network team to renew it",
     });
   }
-  if (/ERR_SSL_(UNSUPPORTED_PROTOCOL|TLSV1_ALERT_PROTOCOL_VERSION|WRONG_VERSION_NUMBER)/.test(code)) {
+  if (OLD_TLS_CODES.has(code)) {
     return new SyncError("ilobby", `${host} does not offer TLS 1.2 or newer`, {
       fix: "check ilobby.baseUrl; iLobby requires TLS 1.2",
     });

@@ -4,6 +4,7 @@
  */
 import { describeBindNameProblem } from "../../core/bind-name.ts";
 import { errorCode, errorMessage, SyncError } from "../../core/errors.ts";
+import { OLD_TLS_CODES, UNTRUSTED_CERT_CODES } from "../tls-error-codes.ts";
 
 const BIND_SUBCODES: Record<string, { cause: string; fix: string }> = {
   "525": {
@@ -40,23 +41,6 @@ const BIND_SUBCODES: Record<string, { cause: string; fix: string }> = {
     fix: "unlock it in AD (too many wrong passwords were tried)",
   },
 };
-
-const UNTRUSTED_CERT_CODES = new Set([
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "CERT_UNTRUSTED",
-  "CERT_SIGNATURE_FAILURE",
-]);
-
-const OLD_TLS_CODES = new Set([
-  "ERR_SSL_UNSUPPORTED_PROTOCOL",
-  "ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION",
-  "ERR_SSL_WRONG_VERSION_NUMBER",
-  "ERR_SSL_NO_PROTOCOLS_AVAILABLE",
-]);
 
 const NETWORK_CODES = new Set([
   "ECONNREFUSED",
