@@ -48,7 +48,7 @@ export interface TargetOutcome {
   clientId: string;
   rows: number;
   diff: UploadDiff;
-  /** How the last upload was known: "none" on a first run or after a damaged state file. */
+  /** Whether the last upload was known: "missing" on a first run, "corrupt" after a damaged state file. */
   previous: "found" | "missing" | "corrupt";
   guard: GuardVerdict;
   status: "planned" | "uploaded" | "failed";

@@ -1,5 +1,7 @@
 /** Renders a run: per target, what changes in iLobby (added, updated with old -> new, disabled) and the outcome. */
+
 import type { RunSyncResult, TargetOutcome } from "../app/run-sync.ts";
+import { diffCounts } from "../core/diff.ts";
 import { planSummaryJson, renderPlan } from "./render-plan.ts";
 
 const EXAMPLES = 5;
@@ -80,12 +82,7 @@ export function runJson(result: RunSyncResult, options: { dryRun: boolean; runId
       status: outcome.status,
       rows: outcome.rows,
       previous: outcome.previous,
-      counts: {
-        add: outcome.diff.added.length,
-        update: outcome.diff.updated.length,
-        disable: outcome.diff.disabled.length,
-        unchanged: outcome.diff.unchanged,
-      },
+      counts: diffCounts(outcome.diff),
       added: outcome.diff.added,
       updated: outcome.diff.updated,
       disabled: outcome.diff.disabled,

@@ -59,3 +59,13 @@ export function diffUploads(previous: readonly Row[], next: readonly Row[]): Upl
   const disabled = previous.filter((_row, index) => !nextEmails.has(previousKeys[index] as string));
   return { added, updated, disabled, unchanged, previousCount: previous.length };
 }
+
+/** The diff's sizes, as the --json summaries report them. */
+export function diffCounts(diff: UploadDiff) {
+  return {
+    add: diff.added.length,
+    update: diff.updated.length,
+    disable: diff.disabled.length,
+    unchanged: diff.unchanged,
+  };
+}

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { silentLog } from "../../adapters/files/json-log.ts";
 import { deliverToTarget } from "../../app/run-sync.ts";
+import { diffCounts } from "../../core/diff.ts";
 import { EXIT_CODES, SyncError } from "../../core/errors.ts";
 import { acceptedSites, resolveTargets } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
@@ -86,12 +87,7 @@ export function registerUpload(program: Command, context: CommandContext): void 
             file,
             target: target.name,
             records: report.records,
-            counts: {
-              add: outcome.diff.added.length,
-              update: outcome.diff.updated.length,
-              disable: outcome.diff.disabled.length,
-              unchanged: outcome.diff.unchanged,
-            },
+            counts: diffCounts(outcome.diff),
             guard: outcome.guard,
             upload: outcome.upload,
           }),
