@@ -27,15 +27,16 @@ export function createCommandContext(options: {
   configPath: () => string | undefined;
   setExitCode: (code: number) => void;
 }): CommandContext {
+  const requestedPath = () => options.configPath() ?? options.environment.env.ILOBBY_SYNC_CONFIG;
   return {
     get output() {
       return options.output();
     },
     environment: options.environment,
     cwd: options.cwd,
-    loadConfig: () => loadConfig(options.configPath(), options.cwd),
+    loadConfig: () => loadConfig(requestedPath(), options.cwd),
     async loadConfigIfAny() {
-      const explicit = options.configPath() ?? options.environment.env.ILOBBY_SYNC_CONFIG;
+      const explicit = requestedPath();
       try {
         return await loadConfig(explicit, options.cwd);
       } catch (error) {

@@ -108,6 +108,23 @@ describe("run", () => {
     expect(emulator.requests).toEqual([]);
   });
 
+  it("finds the config through ILOBBY_SYNC_CONFIG, and --config wins over it", async () => {
+    const path = writeConfig();
+    const elsewhere = mkdtempSync(join(tmpdir(), "ilobby-run-cwd-"));
+    const viaEnv = await runCli(["run", "--dry-run", "--json"], {
+      cwd: elsewhere,
+      env: { ...secrets, ILOBBY_SYNC_CONFIG: path },
+    });
+    expect(viaEnv.code).toBe(0);
+    expect(JSON.parse(viaEnv.stdout).rows).toEqual(expectedRows());
+    const overridden = await runCli(["run", "--dry-run", "--config", join(elsewhere, "missing.yaml")], {
+      cwd: elsewhere,
+      env: { ...secrets, ILOBBY_SYNC_CONFIG: path },
+    });
+    expect(overridden.code).toBe(2);
+    expect(overridden.stderr).toMatch(/missing\.yaml/);
+  });
+
   it("--verbose shows the LDAP filter it sends and where each SITE came from", async () => {
     writeConfig((config) => {
       config.directory.groups = [SAMPLE_GROUPS.hosts];

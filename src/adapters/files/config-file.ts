@@ -39,8 +39,7 @@ export async function loadConfig(
   explicitPath: string | undefined,
   cwd = process.cwd(),
 ): Promise<LoadedConfig> {
-  const requested = explicitPath ?? process.env.ILOBBY_SYNC_CONFIG;
-  const path = requested ? resolve(cwd, requested) : await findConfig(cwd);
+  const path = explicitPath ? resolve(cwd, explicitPath) : await findConfig(cwd);
   if (!path) {
     throw new SyncError("config", `no config file found in ${cwd}`, {
       fix: `pass --config <file>, set ILOBBY_SYNC_CONFIG, or create ilobby-sync.yaml (see config.example.yaml or run \`ilobby-sync init\`)`,
