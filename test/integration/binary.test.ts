@@ -24,16 +24,9 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Emulator, startEmulator } from "../emulator/emulator.ts";
-import { type LdapServer, startLdapServer } from "../support/ldap-server.ts";
-import { createTestCa, issueServerCert, type TestCa } from "../support/pki.ts";
-import {
-  expectedRows,
-  SAMPLE_ACCOUNTS,
-  SAMPLE_ENTRIES,
-  SERVICE_ACCOUNT,
-  sampleConfigYaml,
-} from "../support/sample-directory.ts";
+import type { Emulator } from "../emulator/emulator.ts";
+import { expectedRows, SERVICE_ACCOUNT } from "../support/sample-directory.ts";
+import { type SampleWorld, startSampleWorld } from "../support/sample-world.ts";
 import { type SecretService, startSecretService } from "../support/secret-service.ts";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -60,9 +53,8 @@ const emptyPath = join(work, "empty-path");
 /** The binary's TMPDIR: the addon's extraction directory appears (and must vanish) only here. */
 const privateTmp = join(work, "tmp");
 
-let ldap: LdapServer;
 let emulator: Emulator;
-let ca: TestCa;
+let world: SampleWorld;
 /** dist/cli.cjs as the build read it (other builds in a shared tree may rewrite it while the tests run). */
 let bundle: Buffer;
 
@@ -104,22 +96,11 @@ function runBinary(
 function siteWithConfig(name: string): string {
   const site = join(work, name);
   mkdirSync(site);
-  const config = sampleConfigYaml({
-    url: ldap.url,
-    caFile: ca.certFile,
-    ilobbyUrl: emulator.url,
-    ilobbyCaFile: emulator.caFile,
-    clientId: CLIENT,
-  });
-  writeFileSync(join(site, "ilobby-sync.yaml"), config);
+  world.writeConfig(site, world.config(CLIENT));
   return site;
 }
 
-const enabledBook = () =>
-  emulator
-    .addressBook(CLIENT)
-    .filter((entry) => entry.enabled)
-    .map(({ enabled: _enabled, ...row }) => row);
+const enabledBook = () => world.enabledBook(CLIENT);
 
 beforeAll(async () => {
   const cli = join(REPO, "dist", "cli.cjs");
@@ -142,17 +123,12 @@ beforeAll(async () => {
   copyFileSync(join(buildDir, "ilobby-sync-linux-x64"), installed);
   chmodSync(installed, 0o755);
 
-  ca = createTestCa(join(work, "pki"));
-  ldap = await startLdapServer({
-    entries: SAMPLE_ENTRIES,
-    users: SAMPLE_ACCOUNTS,
-    tls: issueServerCert(ca, "dc1"),
-  });
-  emulator = await startEmulator({ clients: { [CLIENT]: CLIENT_SECRET } });
+  world = await startSampleWorld({ clients: { [CLIENT]: CLIENT_SECRET }, pkiDir: join(work, "pki") });
+  ({ emulator } = world);
 }, BUILD_TIMEOUT_MS);
 
 afterAll(async () => {
-  await Promise.all([ldap?.stop(), emulator?.stop()]);
+  await world?.stop();
   rmSync(work, { recursive: true, force: true });
 });
 

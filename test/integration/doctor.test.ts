@@ -8,9 +8,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
 import type { CheckResult } from "../../src/core/checks.ts";
-import { type Emulator, startEmulator } from "../emulator/emulator.ts";
+import type { Emulator } from "../emulator/emulator.ts";
 import { runCli } from "../support/cli.ts";
 import { type ConnectProxy, startConnectProxy } from "../support/connect-proxy.ts";
 import { type LdapServer, startLdapServer } from "../support/ldap-server.ts";
@@ -22,38 +21,25 @@ import {
   SAMPLE_ENTRIES,
   SAMPLE_GROUPS,
   SERVICE_ACCOUNT,
-  sampleConfigYaml,
   selectPeople,
 } from "../support/sample-directory.ts";
+import { type SampleConfig, type SampleWorld, startSampleWorld } from "../support/sample-world.ts";
 
 const CLIENT = "doctor-client";
 const CLIENT_SECRET = "doctor-client-secret-value";
 const LONG_LIVED = { days: 365 };
 
+let world: SampleWorld;
 let ca: TestCa;
 let otherCa: TestCa;
 let ldap: LdapServer;
 let emulator: Emulator;
 let dir: string;
 
-interface ConfigObject {
-  directory: Record<string, unknown>;
-  ilobby: Record<string, unknown>;
-  [key: string]: unknown;
-}
-
-function writeConfig(change: (config: ConfigObject) => void = () => {}, url = ldap.url): void {
-  const config = parse(
-    sampleConfigYaml({
-      url,
-      caFile: ca.certFile,
-      ilobbyUrl: emulator.url,
-      ilobbyCaFile: emulator.caFile,
-      clientId: CLIENT,
-    }),
-  ) as ConfigObject;
+function writeConfig(change: (config: SampleConfig) => void = () => {}, url = ldap.url): void {
+  const config = world.config(CLIENT, url);
   change(config);
-  writeFileSync(join(dir, "ilobby-sync.yaml"), stringify(config));
+  world.writeConfig(dir, config);
 }
 
 const secrets = {
@@ -75,18 +61,12 @@ async function doctor(env: Record<string, string | undefined> = {}) {
 }
 
 beforeAll(async () => {
-  const pkiDir = mkdtempSync(join(tmpdir(), "ilobby-doctor-pki-"));
-  ca = createTestCa(join(pkiDir, "ca"));
-  otherCa = createTestCa(join(pkiDir, "other"), "Some Other CA");
-  ldap = await startLdapServer({
-    entries: SAMPLE_ENTRIES,
-    users: SAMPLE_ACCOUNTS,
-    tls: issueServerCert(ca, "dc1", undefined, LONG_LIVED),
-  });
-  emulator = await startEmulator({ clients: { [CLIENT]: CLIENT_SECRET }, certificateDays: 365 });
+  world = await startSampleWorld({ clients: { [CLIENT]: CLIENT_SECRET }, certificateDays: LONG_LIVED.days });
+  ({ ca, ldap, emulator } = world);
+  otherCa = createTestCa(join(mkdtempSync(join(tmpdir(), "ilobby-doctor-pki-")), "other"), "Some Other CA");
 });
 afterAll(async () => {
-  await Promise.all([ldap?.stop(), emulator?.stop()]);
+  await world?.stop();
 });
 beforeEach(() => {
   emulator.reset();

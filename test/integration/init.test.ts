@@ -5,18 +5,12 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { CheckResult } from "../../src/core/checks.ts";
 import { parseConfigText } from "../../src/core/config/parse.ts";
-import { type Emulator, startEmulator } from "../emulator/emulator.ts";
+import type { Emulator } from "../emulator/emulator.ts";
 import { runCli } from "../support/cli.ts";
-import { type LdapServer, startLdapServer } from "../support/ldap-server.ts";
-import { createTestCa, issueServerCert, type TestCa } from "../support/pki.ts";
-import {
-  OFFICES_BASE,
-  SAMPLE_ACCOUNTS,
-  SAMPLE_ENTRIES,
-  SAMPLE_GROUPS,
-  SAMPLE_SITES,
-  SERVICE_ACCOUNT,
-} from "../support/sample-directory.ts";
+import type { LdapServer } from "../support/ldap-server.ts";
+import type { TestCa } from "../support/pki.ts";
+import { OFFICES_BASE, SAMPLE_GROUPS, SAMPLE_SITES, SERVICE_ACCOUNT } from "../support/sample-directory.ts";
+import { type SampleWorld, startSampleWorld } from "../support/sample-world.ts";
 import { type SecretService, startSecretService } from "../support/secret-service.ts";
 import { runCliOnTerminal } from "../support/terminal.ts";
 
@@ -26,6 +20,7 @@ const CLIENT_SECRET = "init-client-secret-value";
 const SECRET_SERVICE_SETUP_MS = 600_000;
 const SHIPPED_SCHEMA = fileURLToPath(new URL("../../schema/ilobby-sync.schema.json", import.meta.url));
 
+let world: SampleWorld;
 let ca: TestCa;
 let ldap: LdapServer;
 let emulator: Emulator;
@@ -49,16 +44,11 @@ const init = (args: string[], env: Record<string, string> = secrets, input?: str
   runCli(["init", ...args], { cwd: dir, env, ...(input === undefined ? {} : { input }) });
 
 beforeAll(async () => {
-  ca = createTestCa(join(mkdtempSync(join(tmpdir(), "ilobby-init-pki-")), "ca"));
-  ldap = await startLdapServer({
-    entries: SAMPLE_ENTRIES,
-    users: SAMPLE_ACCOUNTS,
-    tls: issueServerCert(ca, "dc1", undefined, { days: 365 }),
-  });
-  emulator = await startEmulator({ clients: { [CLIENT]: CLIENT_SECRET }, certificateDays: 365 });
+  world = await startSampleWorld({ clients: { [CLIENT]: CLIENT_SECRET }, certificateDays: 365 });
+  ({ ca, ldap, emulator } = world);
 });
 afterAll(async () => {
-  await Promise.all([ldap?.stop(), emulator?.stop()]);
+  await world?.stop();
 });
 beforeEach(() => {
   emulator.reset();

@@ -10,18 +10,11 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
-import { type Emulator, startEmulator } from "../emulator/emulator.ts";
+import type { Emulator } from "../emulator/emulator.ts";
 import { CLI_PATH, type CliRun, runCli as runCliWith } from "../support/cli.ts";
-import { type LdapServer, startLdapServer } from "../support/ldap-server.ts";
-import { createTestCa, issueServerCert } from "../support/pki.ts";
-import {
-  expectedRows,
-  SAMPLE_ACCOUNTS,
-  SAMPLE_ENTRIES,
-  SERVICE_ACCOUNT,
-  sampleConfigYaml,
-} from "../support/sample-directory.ts";
+import type { LdapServer } from "../support/ldap-server.ts";
+import { expectedRows, SERVICE_ACCOUNT } from "../support/sample-directory.ts";
+import { type SampleWorld, startSampleWorld } from "../support/sample-world.ts";
 import { type SecretService, startSecretService } from "../support/secret-service.ts";
 import { runCliOnTerminal } from "../support/terminal.ts";
 
@@ -251,6 +244,7 @@ describe("secrets in a real Secret Service", () => {
   describe("a sync against the sample directory and the iLobby emulator", () => {
     const CLIENT_ID = "keychain-client";
     const CLIENT_SECRET = "Keychain-Client-Secret-7d1f!";
+    let world: SampleWorld;
     let ldap: LdapServer;
     let emulator: Emulator;
     let syncDir: string;
@@ -258,34 +252,20 @@ describe("secrets in a real Secret Service", () => {
 
     beforeAll(async () => {
       syncDir = join(work, "sync");
-      const ca = createTestCa(join(syncDir, "ca"));
-      const certificate = issueServerCert(ca, "directory");
-      ldap = await startLdapServer({
-        entries: SAMPLE_ENTRIES,
-        users: SAMPLE_ACCOUNTS,
-        tls: { certPem: certificate.certPem, keyPem: certificate.keyPem },
+      world = await startSampleWorld({
+        clients: { [CLIENT_ID]: CLIENT_SECRET },
+        pkiDir: join(syncDir, "ca"),
       });
-      emulator = await startEmulator({ clients: { [CLIENT_ID]: CLIENT_SECRET } });
-      configPath = join(syncDir, "ilobby-sync.yaml");
-      const config = parse(
-        sampleConfigYaml({
-          url: ldap.url,
-          caFile: ca.certFile,
-          ilobbyUrl: emulator.url,
-          ilobbyCaFile: emulator.caFile,
-          clientId: CLIENT_ID,
-        }),
-      );
-      const settings = {
+      ({ ldap, emulator } = world);
+      configPath = world.writeConfig(syncDir, {
+        ...world.config(CLIENT_ID),
         stateDir: "state",
         log: { file: "logs/sync.log" },
         keychain: { service: "ilobby-sync-sample" },
-      };
-      writeFileSync(configPath, stringify({ ...config, ...settings }));
+      });
     });
     afterAll(async () => {
-      await ldap?.stop();
-      await emulator?.stop();
+      await world?.stop();
     });
 
     async function storeSecret(name: string, value: string): Promise<void> {

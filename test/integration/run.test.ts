@@ -14,9 +14,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
 import { toCsv } from "../../src/core/csv.ts";
-import { type Emulator, startEmulator } from "../emulator/emulator.ts";
+import type { Emulator } from "../emulator/emulator.ts";
 import { runCli } from "../support/cli.ts";
 import { type LdapServer, startLdapServer } from "../support/ldap-server.ts";
 import { createTestCa, issueServerCert, type TestCa } from "../support/pki.ts";
@@ -27,38 +26,23 @@ import {
   SAMPLE_ENTRIES,
   SAMPLE_GROUPS,
   SERVICE_ACCOUNT,
-  sampleConfigYaml,
 } from "../support/sample-directory.ts";
+import { type SampleConfig, type SampleWorld, startSampleWorld } from "../support/sample-world.ts";
 
 const CLIENT = "run-client";
 const CLIENT_SECRET = "run-client-secret-value";
 
+let world: SampleWorld;
 let ca: TestCa;
 let otherCa: TestCa;
 let ldap: LdapServer;
 let emulator: Emulator;
 let dir: string;
 
-interface ConfigObject {
-  directory: Record<string, unknown>;
-  mapping: Record<string, unknown>;
-  [key: string]: unknown;
-}
-
-function writeConfig(change: (config: ConfigObject) => void = () => {}, url = ldap.url): string {
-  const config = parse(
-    sampleConfigYaml({
-      url,
-      caFile: ca.certFile,
-      ilobbyUrl: emulator.url,
-      ilobbyCaFile: emulator.caFile,
-      clientId: CLIENT,
-    }),
-  ) as ConfigObject;
+function writeConfig(change: (config: SampleConfig) => void = () => {}, url = ldap.url): string {
+  const config = world.config(CLIENT, url);
   change(config);
-  const path = join(dir, "ilobby-sync.yaml");
-  writeFileSync(path, stringify(config));
-  return path;
+  return world.writeConfig(dir, config);
 }
 
 const secrets = {
@@ -67,22 +51,15 @@ const secrets = {
 };
 const run = (args: string[], env: Record<string, string> = {}) =>
   runCli(["run", ...args], { cwd: dir, env: { ...secrets, ...env } });
-const book = () =>
-  emulator
-    .addressBook(CLIENT)
-    .filter((entry) => entry.enabled)
-    .map(({ enabled: _enabled, ...row }) => row);
+const book = () => world.enabledBook(CLIENT);
 
 beforeAll(async () => {
-  const pkiDir = mkdtempSync(join(tmpdir(), "ilobby-run-pki-"));
-  ca = createTestCa(join(pkiDir, "ca"));
-  otherCa = createTestCa(join(pkiDir, "other"), "Some Other CA");
-  const cert = issueServerCert(ca, "dc1");
-  ldap = await startLdapServer({ entries: SAMPLE_ENTRIES, users: SAMPLE_ACCOUNTS, tls: cert });
-  emulator = await startEmulator({ clients: { [CLIENT]: CLIENT_SECRET } });
+  world = await startSampleWorld({ clients: { [CLIENT]: CLIENT_SECRET } });
+  ({ ca, ldap, emulator } = world);
+  otherCa = createTestCa(join(mkdtempSync(join(tmpdir(), "ilobby-run-pki-")), "other"), "Some Other CA");
 });
 afterAll(async () => {
-  await Promise.all([ldap?.stop(), emulator?.stop()]);
+  await world?.stop();
 });
 beforeEach(() => {
   emulator.reset();

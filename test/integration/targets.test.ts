@@ -6,11 +6,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { parse, stringify } from "yaml";
-import { type Emulator, startEmulator } from "../emulator/emulator.ts";
+import type { Emulator } from "../emulator/emulator.ts";
 import { runCli } from "../support/cli.ts";
 import { type FakeEntry, type LdapServer, startLdapServer } from "../support/ldap-server.ts";
-import { createTestCa, issueServerCert, type ServerCert, type TestCa } from "../support/pki.ts";
+import type { ServerCert } from "../support/pki.ts";
 import {
   expectedRows,
   SAMPLE_ACCOUNTS,
@@ -18,9 +17,9 @@ import {
   SAMPLE_GROUPS,
   SAMPLE_PEOPLE,
   SERVICE_ACCOUNT,
-  sampleConfigYaml,
   selectPeople,
 } from "../support/sample-directory.ts";
+import { type SampleConfig, type SampleWorld, startSampleWorld } from "../support/sample-world.ts";
 
 const KEYS = {
   toronto: "tor-client",
@@ -31,7 +30,7 @@ const KEYS = {
 const SITE_OF = { toronto: "Toronto", montreal: "Montreal", vancouver: "Vancouver" } as const;
 const secretOf = (clientId: string) => `${clientId}-secret-value`;
 
-let ca: TestCa;
+let world: SampleWorld;
 let cert: ServerCert;
 let ldap: LdapServer;
 let emulator: Emulator;
@@ -45,23 +44,14 @@ const env = {
   ILOBBY_SYNC_CLIENT_SECRET_VANCOUVER: secretOf(KEYS.vancouver),
 };
 
-function writeConfig(change: (config: Record<string, unknown>) => void, url = ldap.url): void {
-  const config = parse(
-    sampleConfigYaml({
-      url,
-      caFile: ca.certFile,
-      ilobbyUrl: emulator.url,
-      ilobbyCaFile: emulator.caFile,
-      clientId: KEYS.all,
-    }),
-  ) as Record<string, Record<string, unknown>>;
+function writeConfig(change: (config: SampleConfig) => void, url = ldap.url): void {
+  const config = world.config(KEYS.all, url);
   change(config);
-  writeFileSync(join(dir, "ilobby-sync.yaml"), stringify(config));
+  world.writeConfig(dir, config);
 }
 
-function useThreeKeys(config: Record<string, unknown>): void {
-  const ilobby = config.ilobby as Record<string, unknown>;
-  delete ilobby.clientId;
+function useThreeKeys(config: SampleConfig): void {
+  delete config.ilobby.clientId;
   config.targets = (["toronto", "montreal", "vancouver"] as const).map((name) => ({
     name,
     clientId: KEYS[name],
@@ -87,15 +77,13 @@ const emailsAt = (site: string) =>
     .map((row) => row.EMAIL);
 
 beforeAll(async () => {
-  ca = createTestCa(mkdtempSync(join(tmpdir(), "ilobby-targets-ca-")));
-  cert = issueServerCert(ca, "dc1");
-  ldap = await startLdapServer({ entries: SAMPLE_ENTRIES, users: SAMPLE_ACCOUNTS, tls: cert });
-  emulator = await startEmulator({
+  world = await startSampleWorld({
     clients: Object.fromEntries(Object.values(KEYS).map((clientId) => [clientId, secretOf(clientId)])),
   });
+  ({ directoryCert: cert, ldap, emulator } = world);
 });
 afterAll(async () => {
-  await Promise.all([ldap?.stop(), emulator?.stop()]);
+  await world?.stop();
 });
 beforeEach(() => {
   emulator.reset();
