@@ -7,7 +7,7 @@ import { once } from "node:events";
 import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
-import { runQuiet } from "./measure.mjs";
+import { runQuiet, stopperFor } from "./measure.mjs";
 import { DOMAIN, makePerson, OFFICES, seededRandom } from "./people.mjs";
 
 export const SUFFIX = "DC=corp,DC=example,DC=test";
@@ -218,14 +218,7 @@ export async function startSlapd(configFile, port) {
   child.stderr.on("data", (chunk) => {
     stderr = (stderr + chunk).slice(-4000);
   });
-  const exited = once(child, "exit");
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const stop = stopperFor(child);
   const deadline = Date.now() + 15_000;
   while (!(await portOpen(port))) {
     if (child.exitCode !== null) throw new Error(`slapd exited (${child.exitCode}): ${stderr}`);

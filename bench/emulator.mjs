@@ -3,7 +3,7 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
-import { runQuiet } from "./measure.mjs";
+import { runQuiet, stopperFor } from "./measure.mjs";
 
 export async function startEmulatorProcess({ root, nodeBinary, clientId, clientSecret }) {
   const child = spawn(
@@ -11,20 +11,13 @@ export async function startEmulatorProcess({ root, nodeBinary, clientId, clientS
     ["--import", "tsx", "test/emulator/main.ts", "--clients", `${clientId}=${clientSecret}`],
     { cwd: root, stdio: ["ignore", "pipe", "inherit"] },
   );
-  const exited = once(child, "exit");
-  const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
+  const stop = stopperFor(child);
   const lines = createInterface({ input: child.stdout });
   const timeout = setTimeout(() => child.kill("SIGKILL"), 30_000);
   try {
     const [first] = await Promise.race([
       once(lines, "line"),
-      exited.then(([code]) => {
+      once(child, "exit").then(([code]) => {
         throw new Error(`the emulator exited (${code}) before it listened`);
       }),
     ]);

@@ -1,6 +1,7 @@
 // Runs commands under GNU time for wall time and peak memory, alternating the compared commands so that noise from
 // other work on the machine lands on both, and reduces the runs to medians.
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -125,5 +126,17 @@ export function summarize(samples) {
     maxPeakRssKb: Math.max(...peaks),
     medianLoadBefore: median(samples.map((sample) => sample.loadBefore)),
     samples,
+  };
+}
+
+/** A stop() for a server child process: SIGTERM, SIGKILL after 10 s, resolved once it has exited. */
+export function stopperFor(child) {
+  const exited = once(child, "exit");
+  return async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    await exited;
+    clearTimeout(timer);
   };
 }
