@@ -112,6 +112,11 @@ describe("run", () => {
     expect(result.stdout).toContain(`LDAP filter: ${filter}`);
     expect(ldap.searches.at(-1)).toMatchObject({ filter, paged: true, pageSize: 500 });
     expect(result.stdout).toContain("(SITE from)");
+    // Every listed record names its rule; the sample maps office codes, so each SITE came from the attribute.
+    const rows = expectedRows({ groups: [SAMPLE_GROUPS.hosts] });
+    const listed = result.stdout.split("\n").filter((line) => / {2}\S+@\S+ {2}/.test(line));
+    expect(listed).toHaveLength(rows.length);
+    for (const line of listed) expect(line).toMatch(/ attribute$/);
   });
 
   it("uploads exactly the expected people, then disables those who leave scope on the next run", async () => {
