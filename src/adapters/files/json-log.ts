@@ -1,8 +1,10 @@
 /** Appends one JSON line per run event to log.file: for Task Scheduler and cron, where nobody sees the console. */
-import { appendFileSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Clock, RunLog } from "../../app/ports.ts";
+import { errorMessage } from "../../core/errors.ts";
 import type { Redactor } from "../../core/redact.ts";
+import { appendPrivateFile } from "./private-file.ts";
 
 export function createJsonLinesLog(options: {
   path: string;
@@ -27,11 +29,10 @@ export function createJsonLinesLog(options: {
       );
       try {
         mkdirSync(dirname(options.path), { recursive: true });
-        // Synchronous append: the line is on disk even if the process is killed right after.
-        appendFileSync(options.path, `${line}\n`, { mode: 0o600 });
+        appendPrivateFile(options.path, `${line}\n`, "log.file");
       } catch (error) {
         failed = true; // a broken log must not stop the sync; say so once
-        options.onError(`cannot write log.file ${options.path}: ${(error as Error).message}`);
+        options.onError(errorMessage(error));
       }
     },
   };

@@ -1,8 +1,10 @@
 import { extname } from "node:path";
 import type { Command } from "commander";
 import { createJsonLinesLog, silentLog } from "../../adapters/files/json-log.ts";
+import { checkOutputPath, writePrivateFile } from "../../adapters/files/private-file.ts";
 import { runSync } from "../../app/run-sync.ts";
-import type { ResolvedTarget } from "../../core/targets.ts";
+import type { Config } from "../../core/config/schema.ts";
+import { type ResolvedTarget, resolveTargets } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
 import { renderRun, runJson } from "../render-run.ts";
 import { directoryFor, ilobbyClientFor, stateStoreFor } from "../wiring.ts";
@@ -21,6 +23,16 @@ export function outputPathFor(path: string, target: ResolvedTarget, targetCount:
   return `${path.slice(0, path.length - extension.length)}.${target.name}${extension || ".csv"}`;
 }
 
+/** A link, device, FIFO or folder given as an output stops the run before the directory is read. */
+async function checkOutputPaths(config: Config, output: string | undefined, logPath: string | undefined) {
+  if (logPath) await checkOutputPath(logPath, "log.file");
+  if (!output) return;
+  const targets = resolveTargets(config);
+  for (const target of targets) {
+    await checkOutputPath(outputPathFor(output, target, targets.length), "CSV output file");
+  }
+}
+
 export function registerRun(program: Command, context: CommandContext): void {
   program
     .command("run")
@@ -36,10 +48,12 @@ export function registerRun(program: Command, context: CommandContext): void {
       const runId = crypto.randomUUID();
       const loaded = await context.loadConfig();
       output.verbose(`config: ${loaded.path}`);
+      const logPath = loaded.config.log.file ? loaded.resolvePath(loaded.config.log.file) : undefined;
+      await checkOutputPaths(loaded.config, options.output, logPath);
       const state = await stateStoreFor(loaded);
-      const log = loaded.config.log.file
+      const log = logPath
         ? createJsonLinesLog({
-            path: loaded.resolvePath(loaded.config.log.file),
+            path: logPath,
             runId,
             command: dryRun ? "run --dry-run" : "run",
             clock: environment.clock,
@@ -62,7 +76,6 @@ export function registerRun(program: Command, context: CommandContext): void {
             saveCsv: options.output
               ? async (csv, target, count) => {
                   const path = outputPathFor(options.output as string, target, count);
-                  const { writePrivateFile } = await import("../../adapters/files/private-file.ts");
                   await writePrivateFile(path, csv, "CSV output file");
                   output.verbose(`CSV for target ${target.name} written to ${path}`);
                 }
