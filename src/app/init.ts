@@ -12,6 +12,7 @@ import { type ConfigAnswers, renderConfigTemplate } from "../core/config/templat
 import { assessCoverage, attributeCoverage } from "../core/doctor.ts";
 import { SyncError } from "../core/errors.ts";
 import type { DirectoryEntry } from "../core/mapping.ts";
+import { isCountryCode } from "../core/phones.ts";
 import { type ResolvedTarget, resolveTargets } from "../core/targets.ts";
 import {
   bindCheck,
@@ -37,6 +38,8 @@ export interface InitGiven {
   baseUrl?: string | undefined;
   ilobbyCaFile?: string | undefined;
   proxy?: string | undefined;
+  /** Country of phone numbers written without a country code; absent: numbers are sent as they are. */
+  phoneCountry?: string | undefined;
 }
 
 export interface InitSecrets {
@@ -333,6 +336,23 @@ export async function runInit(
   const question = "Site names exactly as in the iLobby portal, comma-separated (empty: do not check SITE)";
   answers.sites =
     given.sites.length > 0 || !dialog.interactive ? given.sites : splitList(await dialog.ask(question));
+
+  // Phone numbers: E.164 needs the country of the numbers that are written without one.
+  answers.phoneCountry = given.phoneCountry?.trim().toUpperCase() || undefined;
+  while (given.phoneCountry === undefined && dialog.interactive) {
+    const answer = (
+      await dialog.ask(
+        "Country of phone numbers written without a country code, e.g. CA, US, GB (empty: send numbers as they are)",
+      )
+    )
+      .trim()
+      .toUpperCase();
+    if (answer === "" || isCountryCode(answer)) {
+      answers.phoneCountry = answer || undefined;
+      break;
+    }
+    dialog.say(`"${answer}" is not a two-letter ISO 3166-1 country code such as CA, US, GB or FR`);
+  }
   const config = draft();
   if (config && options.test && entries.length > 0) {
     report(assessCoverage("coverage", "attribute coverage", config, attributeCoverage(config, entries)));

@@ -102,6 +102,10 @@ export async function runSync(
     skipped: plan.skipped.length,
   });
   say(`${plan.entriesFound} people found, ${plan.rows.length} to upload, ${plan.skipped.length} skipped`);
+  if (plan.phones.length > 0) {
+    // Every number that was dropped, lost its extension or cannot take an SMS, with the person and the raw value.
+    log.event("phone-numbers", { reports: plan.phones });
+  }
 
   const outcomes: TargetOutcome[] = [];
   for (const { target, rows } of plan.targets) {

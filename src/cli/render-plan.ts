@@ -1,5 +1,6 @@
 /** Human and JSON renderings of a sync plan: what a run found, skipped and would upload. */
 import { COLUMNS } from "../core/columns.ts";
+import { PHONE_PROBLEM_LABELS, type PhoneProblem, type PhoneReport } from "../core/phones.ts";
 import { countByReason, type SyncPlan } from "../core/plan.ts";
 
 const EXAMPLES = 5;
@@ -13,7 +14,37 @@ export function planSummaryJson(plan: SyncPlan) {
     skippedByReason: countByReason(plan.skipped),
     skipped: plan.skipped,
     warnings: plan.warnings,
+    phonesByProblem: phoneCounts(plan.phones),
+    phones: plan.phones,
   };
+}
+
+/** Counts per problem, in the order of PHONE_PROBLEM_LABELS (the most serious first). */
+export function phoneCounts(reports: readonly PhoneReport[]): Partial<Record<PhoneProblem, number>> {
+  const counts: Partial<Record<PhoneProblem, number>> = {};
+  for (const problem of Object.keys(PHONE_PROBLEM_LABELS) as PhoneProblem[]) {
+    const count = reports.filter((report) => report.problem === problem).length;
+    if (count > 0) counts[problem] = count;
+  }
+  return counts;
+}
+
+/** "MOBILE "020 7946 0958" is a fixed line..." for one person; the raw value is quoted as JSON (it is untrusted). */
+export function describePhoneReport(report: PhoneReport): string {
+  return `${report.email} (${report.ref}): ${report.column} ${JSON.stringify(report.raw)} ${report.message}`;
+}
+
+function renderPhones(reports: readonly PhoneReport[], verbose: boolean): string[] {
+  if (reports.length === 0) return [];
+  const counts = Object.entries(phoneCounts(reports))
+    .map(([problem, count]) => `${count} ${PHONE_PROBLEM_LABELS[problem as PhoneProblem]}`)
+    .join(", ");
+  const shown = verbose ? reports : reports.slice(0, EXAMPLES);
+  const lines = [`Phones:    ${counts}`, ...shown.map((report) => `  ! ${describePhoneReport(report)}`)];
+  if (shown.length < reports.length) {
+    lines.push(`  ... ${reports.length - shown.length} more (use --verbose or --json for all)`);
+  }
+  return lines;
 }
 
 function table(rows: readonly (readonly string[])[]): string[] {
@@ -55,6 +86,7 @@ export function renderPlan(plan: SyncPlan, options: { verbose: boolean; firstRow
   for (const warning of plan.warnings.slice(0, options.verbose ? undefined : EXAMPLES)) {
     lines.push(`Warning:   ${warning.email}: ${warning.message}`);
   }
+  lines.push(...renderPhones(plan.phones, options.verbose));
   // --verbose lists every record with the rule its SITE came from; otherwise the first few show the shape.
   const count = options.verbose ? plan.rows.length : (options.firstRows ?? EXAMPLES);
   if (plan.rows.length > 0 && count > 0) {

@@ -6,6 +6,7 @@ import { type CheckResult, failed, passed, warned } from "./checks.ts";
 import type { Config } from "./config/schema.ts";
 import { isSyncError } from "./errors.ts";
 import { type DirectoryEntry, mapEntries } from "./mapping.ts";
+import { countPhoneChanges, type PhoneSampleCounts } from "./phones.ts";
 import { buildQuery, planFromEntries } from "./plan.ts";
 
 // ---- TLS ----
@@ -108,6 +109,8 @@ export interface AttributeCoverage {
   sitesOutside: { site: string; users: number }[];
   /** What a run would upload, after every check. */
   uploadable: number;
+  /** What `phones` would do to the numbers found; absent when numbers are sent as they are. */
+  phones?: PhoneSampleCounts;
 }
 
 export function attributeCoverage(config: Config, entries: readonly DirectoryEntry[]): AttributeCoverage {
@@ -137,6 +140,9 @@ export function attributeCoverage(config: Config, entries: readonly DirectoryEnt
       .map(([site, users]) => ({ site, users }))
       .sort((a, b) => b.users - a.users || (a.site < b.site ? -1 : 1)),
     uploadable: planFromEntries(config, buildQuery(config), entries).rows.length,
+    ...(config.phones && config.phones.format !== "asIs"
+      ? { phones: countPhoneChanges(rows, config.phones) }
+      : {}),
   };
 }
 
@@ -158,8 +164,20 @@ export function assessCoverage(
         .join(", ")}`,
     );
   }
+  const { phones } = coverage;
+  if (phones) {
+    details.push(
+      `phone numbers (phones.format ${config.phones?.format}): ${phones.changed} of ${phones.numbers} would be rewritten, ${phones.invalid} invalid, ${phones.fixedLineMobiles} MOBILE on a fixed line`,
+    );
+  }
   const problems: string[] = [];
   const fixes: string[] = [];
+  if (phones && phones.invalid > 0) {
+    problems.push(`${phones.invalid} invalid phone numbers`);
+    fixes.push(
+      "correct the numbers in AD or set phones.defaultCountry / countryBySite (`run --dry-run --verbose` lists each one)",
+    );
+  }
   if (coverage.withoutEmail > 0) {
     problems.push(`${coverage.withoutEmail} without EMAIL`);
     fixes.push("fill in mail (or userPrincipalName) in AD, or map EMAIL to another attribute");

@@ -9,6 +9,7 @@ import {
   type MappingResult,
   mapEntries,
 } from "./mapping.ts";
+import { AS_IS, normaliseRowPhones, type PhoneReport } from "./phones.ts";
 import { assignToTargets, resolveTargets, type TargetRows } from "./targets.ts";
 
 export interface DirectoryQueryPlan {
@@ -29,6 +30,8 @@ export interface SyncPlan extends MappingResult {
   recordsPerSite: Record<string, number>;
   /** The rows each target will receive. */
   targets: TargetRows[];
+  /** Numbers that were invalid, lost their extension or are fixed lines in MOBILE (`phones`). */
+  phones: PhoneReport[];
 }
 
 export function buildQuery(config: Config): DirectoryQueryPlan {
@@ -58,9 +61,16 @@ export function planFromEntries(
     siteGroups: config.siteGroups,
     sites: config.sites,
   });
-  const { perTarget, uncovered } = assignToTargets(mapped.records, resolveTargets(config));
+  const policy = config.phones ?? AS_IS;
+  const phoneReports: PhoneReport[] = [];
+  const normalised = mapped.records.map((record) => {
+    const { row, reports } = normaliseRowPhones(record.row, record.dn, policy);
+    for (const report of reports) phoneReports.push(report);
+    return row === record.row ? record : { ...record, row };
+  });
+  const { perTarget, uncovered } = assignToTargets(normalised, resolveTargets(config));
   const uncoveredDns = new Set(uncovered.map((skip) => skip.dn));
-  const records = mapped.records.filter((record) => !uncoveredDns.has(record.dn));
+  const records = normalised.filter((record) => !uncoveredDns.has(record.dn));
   const recordsPerSite: Record<string, number> = {};
   for (const record of records) recordsPerSite[record.row.SITE] = (recordsPerSite[record.row.SITE] ?? 0) + 1;
   return {
@@ -74,6 +84,7 @@ export function planFromEntries(
     rows: records.map((record) => record.row),
     recordsPerSite,
     targets: perTarget,
+    phones: phoneReports.filter((report) => !uncoveredDns.has(report.ref)),
   };
 }
 

@@ -17,6 +17,8 @@ export const VANCOUVER_DN = `OU=Vancouver,${OFFICES_DN}`;
 export const BULK_DN = `OU=Bulk,${BASE_DN}`;
 export const GROUPS_DN = `OU=Groups,${BASE_DN}`;
 export const SERVICE_ACCOUNTS_DN = `OU=Service Accounts,${BASE_DN}`;
+/** Phone-number traps and the person whose address a rename test changes, outside every other base. */
+export const HOST_DATA_DN = `OU=Host Data,${BASE_DN}`;
 
 export const ILOBBY_HOSTS_DN = `CN=iLobby Hosts,${GROUPS_DN}`;
 export const TORONTO_STAFF_DN = `CN=Toronto Staff,${TORONTO_DN}`;
@@ -419,6 +421,69 @@ function namedPeople(): PersonSpec[] {
   ];
 }
 
+/**
+ * Phone numbers as people type them into AD, in ranges reserved for fiction where the numbering plan has one that
+ * is valid (NANP 555-01XX, London 020 7946 0XXX, Australia 0491 570 XXX and 02 5550 XXXX, France 01 99 00 XX XX).
+ * SITE (physicalDeliveryOfficeName) names a city, so a test can give each its country with phones.countryBySite.
+ */
+function hostDataPeople(): PersonSpec[] {
+  const person = (
+    cn: string,
+    sAMAccountName: string,
+    site: string,
+    phones: { mobile?: string; telephoneNumber?: string },
+  ): PersonSpec => {
+    const [givenName = "", sn = ""] = cn.split(" ");
+    const localPart = `${givenName}.${sn}`.toLowerCase();
+    return {
+      ou: HOST_DATA_DN,
+      cn,
+      sAMAccountName,
+      upnLocalPart: localPart,
+      attributes: {
+        givenName,
+        sn,
+        displayName: cn,
+        mail: mailAt(localPart),
+        physicalDeliveryOfficeName: site,
+        ...phones,
+      },
+    };
+  };
+  return [
+    // An extension after "x", and a national number written with dots.
+    person("Hugo Laurent", "hlaurent", "Toronto", {
+      telephoneNumber: "(416) 555-0142 x204",
+      mobile: "416.555.0143",
+    }),
+    // National format with the trunk prefix 1, and spaces around an international number.
+    person("Mei Chen", "mchen", "Montreal", {
+      telephoneNumber: "1 (514) 555-0130",
+      mobile: " +1 514 555 0131 ",
+    }),
+    // 00 and 011 international prefixes in a Canadian office (North America dials 011, most others 00).
+    person("Omar Farouk", "ofarouk", "Toronto", {
+      telephoneNumber: "0044 20 7946 0321",
+      mobile: "011 61 491 570 157",
+    }),
+    // A London fixed line in MOBILE (SMS cannot reach it), and "+44 (0)" with the trunk 0 in brackets.
+    person("Fiona Walsh", "fwalsh", "London", {
+      mobile: "020 7946 0958",
+      telephoneNumber: "+44 (0)20 7946 0959",
+    }),
+    // Australian national formats, mobile and fixed.
+    person("Liam Murphy", "lmurphy", "Sydney", { mobile: "0491 570 156", telephoneNumber: "(02) 5550 1234" }),
+    // A French national number.
+    person("Camille Roux", "croux", "Paris", { telephoneNumber: "01 99 00 12 34" }),
+    // Letters, and a number without its area code.
+    person("Ana Souza", "asouza", "Toronto", { mobile: "ask reception", telephoneNumber: "555-0199" }),
+    // A German national number at a site with no country of its own: read as the default country's, it is invalid.
+    person("Jonas Weber", "jweber", "Berlin", { telephoneNumber: "030 23125 456" }),
+    // The person whose mail a rename test changes.
+    person("Ingrid Berg", "iberg", "Toronto", { mobile: "+1 416 555 0150" }),
+  ];
+}
+
 const SERVICE_PASSWORD = "Svc-iLobby-Test-Pass-1!";
 const DISABLED_SERVICE_PASSWORD = "Svc-Disabled-Test-Pass-1!";
 
@@ -594,7 +659,9 @@ function toServiceAccount(person: SeedPerson): SeedServiceAccount {
 }
 
 export function buildSeed(): Seed {
-  const people = [...namedPeople(), ...serviceAccountSpecs(), ...bulkPeople()].map(personFromSpec);
+  const people = [...namedPeople(), ...hostDataPeople(), ...serviceAccountSpecs(), ...bulkPeople()].map(
+    personFromSpec,
+  );
   const peopleBySam = new Map(people.map((person) => [person.sAMAccountName, person]));
   const peopleByDn = new Map(people.map((person) => [person.dn, person]));
   const groups = groupDefinitions(peopleBySam);
@@ -611,6 +678,7 @@ export function buildSeed(): Seed {
     BULK_DN,
     GROUPS_DN,
     SERVICE_ACCOUNTS_DN,
+    HOST_DATA_DN,
   ];
   const nonUsers = nonUserObjects();
   // Closes the Cycle A -> Cycle B -> Cycle A loop: a member must exist when it is added, so this comes last.

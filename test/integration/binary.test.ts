@@ -180,6 +180,29 @@ describe("the Linux binary, installed alone", () => {
   });
 });
 
+describe("the Linux binary normalises phone numbers", () => {
+  it("sends MOBILE and DESKPHONE in E.164 when `phones` asks for it", async () => {
+    emulator.reset();
+    const site = join(work, "phones");
+    mkdirSync(site);
+    world.writeConfig(site, { ...world.config(CLIENT), phones: { format: "e164", defaultCountry: "CA" } });
+    const real = await runBinary(["run"], {
+      cwd: site,
+      env: { ILOBBY_SYNC_BIND_PASSWORD: SERVICE_ACCOUNT.password, ILOBBY_SYNC_CLIENT_SECRET: CLIENT_SECRET },
+    });
+    expect(real.code, real.stderr).toBe(0);
+    // The directory holds "+1 416 555 0101": E.164 is the same digits without the spaces.
+    const e164 = (number: string) => number.replaceAll(" ", "");
+    const expected = expectedRows().map((row) => ({
+      ...row,
+      MOBILE: e164(row.MOBILE),
+      DESKPHONE: e164(row.DESKPHONE),
+    }));
+    expect(expected.some((row) => row.DESKPHONE === "+14165550101")).toBe(true);
+    expect(enabledBook()).toEqual(expected);
+  });
+});
+
 describe("the Linux binary with secrets in a real Secret Service", () => {
   let secretService: SecretService;
 

@@ -191,6 +191,29 @@ describe("init with flags (unattended)", () => {
     expect(result.code).toBe(0);
     const parsed = parseConfigText(readFileSync(join(dir, "ilobby-sync.yaml"), "utf8"));
     expect(parsed.ok && parsed.config.directory.bindDn).toBe("CORP\\svc-ilobby");
+    // Without --phone-country the phones block is a comment: numbers are sent as the directory holds them.
+    expect(parsed.ok && parsed.config.phones).toBeUndefined();
+  });
+
+  it("--phone-country writes phones in E.164 with that default country", async () => {
+    const result = await init(
+      [
+        ...["--url", "ldaps://dc1.corp.example.com", "--bind-dn", "CORP\\svc-ilobby"],
+        ...["--base", "OU=Staff,DC=corp,DC=example,DC=com", "--client-id", "abc", "--phone-country", "gb"],
+        ...["--no-test", "--no-store-secrets"],
+      ],
+      {},
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const text = readFileSync(join(dir, "ilobby-sync.yaml"), "utf8");
+    expect(text).toMatch(/^phones: +# /m);
+    const parsed = parseConfigText(text);
+    expect(parsed.ok && parsed.config.phones).toEqual({
+      format: "e164",
+      defaultCountry: "GB",
+      extensions: "drop",
+      invalid: "drop",
+    });
   });
 
   it("writes the config even when the keychain cannot be reached, and says how to store the secrets", async () => {
@@ -264,6 +287,8 @@ describe("init on a terminal", () => {
       ["iLobby API client id", `${CLIENT}\r`],
       ["(typing is hidden): ", `${CLIENT_SECRET}\r`],
       ["Site names", `${SAMPLE_SITES.join(", ")}\r`],
+      ["Country of phone numbers", "XX\r"],
+      ["Country of phone numbers", "ca\r"],
     ]);
     expect(code, terminal).toBe(0);
     expect(terminal).toMatch(/FAIL {2}TLS ldaps:\/\/127\.0\.0\.1:\d+: .*certificate is not trusted/);
@@ -286,5 +311,12 @@ describe("init on a terminal", () => {
     if (!parsed.ok) return;
     expect(parsed.config.directory).toMatchObject({ url: [ldap.url], caFile: "./corp-ca.pem", groups: [] });
     expect(parsed.config.sites).toEqual(SAMPLE_SITES);
+    expect(terminal).toContain('"XX" is not a two-letter ISO 3166-1 country code');
+    expect(parsed.config.phones).toEqual({
+      format: "e164",
+      defaultCountry: "CA",
+      extensions: "drop",
+      invalid: "drop",
+    });
   });
 });

@@ -237,4 +237,20 @@ describe("attribute coverage", () => {
     );
     expect(nobody).toMatchObject({ status: "fail", category: "guard" });
   });
+
+  it("counts the phone numbers `phones` would rewrite and the invalid ones, and warns about those", () => {
+    const withPhones = {
+      ...config,
+      phones: { format: "e164", defaultCountry: "CA", extensions: "drop", invalid: "drop" },
+    } as const;
+    const coverage = attributeCoverage(withPhones, people);
+    // Ann's "1" is no number; Bob's "2" neither; nothing else has a number.
+    expect(coverage.phones).toEqual({ numbers: 2, changed: 2, invalid: 2, fixedLineMobiles: 0 });
+    const check = assessCoverage("coverage", "coverage", withPhones, coverage);
+    expect(check.summary).toContain("2 invalid phone numbers");
+    expect(check.details).toContain(
+      "phone numbers (phones.format e164): 2 of 2 would be rewritten, 2 invalid, 0 MOBILE on a fixed line",
+    );
+    expect(attributeCoverage(config, people).phones).toBeUndefined();
+  });
 });

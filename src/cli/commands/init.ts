@@ -24,6 +24,7 @@ interface InitOptions {
   ilobbyUrl?: string;
   ilobbyCaFile?: string;
   proxy?: string;
+  phoneCountry?: string;
   output: string;
   test: boolean;
   storeSecrets: boolean;
@@ -74,6 +75,10 @@ export function registerInit(program: Command, context: CommandContext): void {
     .option("--ilobby-url <url>", "iLobby API base URL (default https://partnerapi.goilobby.com)")
     .option("--ilobby-ca-file <file>", "extra trusted CA (PEM) for iLobby, e.g. a TLS-inspecting proxy")
     .option("--proxy <url>", "HTTP(S) proxy for the iLobby API (written as ilobby.proxy)")
+    .option(
+      "--phone-country <code>",
+      "country (ISO code, e.g. CA) of phone numbers written without one: writes phones (E.164)",
+    )
     .option("--output <file>", "where to write the config", DEFAULT_OUTPUT)
     .option("--no-test", "do not test the answers against the directory and iLobby")
     .option("--no-store-secrets", "do not store the secrets in the OS keychain")
@@ -116,6 +121,7 @@ export function registerInit(program: Command, context: CommandContext): void {
           baseUrl: options.ilobbyUrl,
           ilobbyCaFile: options.ilobbyCaFile,
           proxy: options.proxy,
+          phoneCountry: options.phoneCountry,
         },
         known,
         dialog,

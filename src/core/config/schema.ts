@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { COLUMNS } from "../columns.ts";
+import { isCountryCode, PHONE_FORMATS } from "../phones.ts";
 import { SECRET_NAME_PATTERN } from "../secret-names.ts";
 import { DEFAULT_KEYCHAIN_SERVICE, DEFAULT_MAPPING } from "./defaults.ts";
 
@@ -194,6 +195,34 @@ const maxDisable = z.union(
   { error: MAX_DISABLE_FORMS },
 );
 
+const countryCode = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .refine(isCountryCode, { error: "must be a two-letter ISO 3166-1 country code such as CA, GB or FR" });
+
+export const phonesSchema = z.strictObject({
+  format: z.enum(PHONE_FORMATS).default("e164").meta({
+    description:
+      "e164 (+14165550199), international (+1 416 555 0199) or asIs (sent as the directory holds them).",
+  }),
+  defaultCountry: countryCode
+    .optional()
+    .meta({ description: "ISO 3166-1 alpha-2 country of numbers written without a country code." }),
+  countryBySite: z
+    .record(nonEmpty, countryCode)
+    .optional()
+    .meta({ description: "SITE -> country for numbers without a country code; before defaultCountry." }),
+  extensions: z
+    .enum(["drop", "keep"])
+    .default("drop")
+    .meta({ description: 'drop, or keep as ";ext=204" after the number.' }),
+  invalid: z.enum(["drop", "keep"]).default("drop").meta({
+    description:
+      "drop (sent empty, so iLobby keeps what it has) or keep (sent as written); reported either way.",
+  }),
+});
+
 export const configObjectSchema = z.strictObject({
   ilobby: ilobbySchema
     .prefault({})
@@ -208,6 +237,10 @@ export const configObjectSchema = z.strictObject({
   }),
   siteGroups: z.record(nonEmpty, nonEmpty).optional().meta({
     description: "Group DN -> SITE for members (nested membership follows directory.nestedGroups).",
+  }),
+  phones: phonesSchema.optional().meta({
+    description:
+      "MOBILE and DESKPHONE in one format. Without this block numbers are sent as the directory holds them.",
   }),
   targets: z.array(targetSchema).min(1).optional().meta({
     description:
@@ -259,6 +292,15 @@ export const configSchema = configObjectSchema
         message: "is not used when `targets` are listed: give each target its own clientId",
       });
     }
+    for (const site of Object.keys(config.phones?.countryBySite ?? {})) {
+      if (config.sites && !config.sites.includes(site)) {
+        context.addIssue({
+          code: "custom",
+          path: ["phones", "countryBySite", site],
+          message: `"${site}" is not listed in \`sites\``,
+        });
+      }
+    }
     const names = new Set<string>();
     config.targets?.forEach((target, index) => {
       if (names.has(target.name.toLowerCase())) {
@@ -292,3 +334,4 @@ export type IlobbyConfig = Config["ilobby"];
 export type MappingConfig = Config["mapping"];
 export type TargetConfig = NonNullable<Config["targets"]>[number];
 export type SafetyConfig = Config["safety"];
+export type PhonesConfig = NonNullable<Config["phones"]>;

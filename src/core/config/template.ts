@@ -21,6 +21,8 @@ export interface ConfigAnswers {
   ilobbyCaFile?: string | undefined;
   proxy?: string | undefined;
   sites: string[];
+  /** Country of phone numbers written without a country code: writes `phones` (E.164). */
+  phoneCountry?: string | undefined;
 }
 
 /** Where comments start, as in config.example.yaml. */
@@ -114,6 +116,24 @@ export function renderConfigTemplate(answers: ConfigAnswers, schemaReference: st
           ...list("  ", answers.sites),
         ]
       : [line("# sites: [Toronto, Montreal]", "the portal's site names; any other SITE is left out")]),
+    "",
+    ...(answers.phoneCountry
+      ? [
+          line("phones:", "MOBILE and DESKPHONE in a format iLobby can dial (SMS, calls)"),
+          line("  format: e164", "e164 (+14165550199) | international (+1 416 555 0199) | asIs"),
+          line(
+            `  defaultCountry: ${scalar(answers.phoneCountry)}`,
+            "for numbers written without a country code",
+          ),
+          line("  # countryBySite: { London: GB }", "SITE -> country, before defaultCountry"),
+          line("  extensions: drop", 'drop | keep (sent as ";ext=204")'),
+          line("  invalid: drop", "drop (iLobby keeps what it has) | keep; reported either way"),
+        ]
+      : [
+          line("# phones:", "MOBILE and DESKPHONE in a format iLobby can dial (SMS, calls)"),
+          line("#   format: e164", "e164 | international | asIs (the default without this block)"),
+          line("#   defaultCountry: CA", "for numbers written without a country code"),
+        ]),
     "",
     line("# stateDir: ./state", "last upload per target (default: the OS's per-user data folder)"),
     "safety:",
