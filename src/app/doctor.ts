@@ -11,7 +11,7 @@ import { assessCoverage, assessTls, attributeCoverage, samplePeople, type TlsFac
 import { errorCode, SyncError } from "../core/errors.ts";
 import { type DirectoryEntry, mergeEntriesByDn } from "../core/mapping.ts";
 import { buildQuery } from "../core/plan.ts";
-import { proxyFor, withoutPassword } from "../core/proxy.ts";
+import { type ProxyDecision, withoutPassword } from "../core/proxy.ts";
 import { BIND_PASSWORD_SECRET_NAME } from "../core/secret-names.ts";
 import { type ResolvedTarget, resolveTargets, secretNamesFor } from "../core/targets.ts";
 import type { DirectoryQuery } from "./ports.ts";
@@ -21,6 +21,12 @@ export interface TlsProbe {
   tls(url: string): Promise<TlsFacts>;
   /** What to do about a certificate that expires soon: it depends on who runs the server. */
   readonly renewal: string;
+}
+
+/** TLS of an HTTPS endpoint over the network path a run uses, and that path's proxy decision. */
+export interface HttpsProbe extends TlsProbe {
+  /** Which proxy (or none) a request to the URL goes through, and why. */
+  route(url: string): ProxyDecision;
 }
 
 /** DNS, TCP and TLS of one endpoint; each throws a SyncError that says what to do. */
@@ -54,9 +60,8 @@ export interface SecretProbe {
 
 export interface DoctorPorts {
   now(): number;
-  env: NodeJS.ProcessEnv;
   directoryEndpoint: EndpointProbe;
-  ilobbyEndpoint: TlsProbe;
+  ilobbyEndpoint: HttpsProbe;
   /** The directory as a run opens it (bind password from the secrets); throws a SyncError. */
   openDirectory(): Promise<DirectoryProbe>;
   /** A token client for a target, with its secret; throws a SyncError. */
@@ -246,14 +251,9 @@ export async function tokenCheck(
   }
 }
 
-export function proxyCheck(
-  baseUrl: string,
-  configProxy: string | undefined,
-  env: NodeJS.ProcessEnv,
-): CheckResult {
+export function proxyCheck(baseUrl: string, decision: ProxyDecision): CheckResult {
   const id = `proxy:${baseUrl}`;
   const title = `proxy for ${baseUrl}`;
-  const decision = proxyFor(baseUrl, configProxy, env);
   switch (decision.kind) {
     case "config":
       return passed(id, title, `ilobby.proxy: ${withoutPassword(decision.url)}`);
@@ -401,7 +401,7 @@ async function ilobbyChecks(config: Config, ports: DoctorPorts, secrets: readonl
   const targets = resolveTargets(config);
   const tlsByUrl = new Map<string, CheckResult>();
   for (const baseUrl of new Set(targets.map((target) => target.connection.baseUrl))) {
-    checks.push(proxyCheck(baseUrl, config.ilobby.proxy, ports.env));
+    checks.push(proxyCheck(baseUrl, ports.ilobbyEndpoint.route(baseUrl)));
     const tls = await tlsCheck(baseUrl, ports.ilobbyEndpoint, ports.now());
     tlsByUrl.set(baseUrl, tls);
     checks.push(tls);

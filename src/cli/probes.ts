@@ -1,26 +1,32 @@
 /**
  * The ports of `doctor` and `init`, built from the real adapters with the real clients' trust settings: TLS 1.2 or
- * newer; directory.caFile or the system and Node roots for the directory; those roots plus ilobby.caFile for iLobby,
- * through the proxy a request would take. Failures are translated by the same describe* functions a run uses.
+ * newer; directory.caFile or the system and Node roots for the directory; for iLobby the run's network path (its
+ * proxy decision, those roots plus ilobby.caFile). Failures are translated by the same describe* functions a run uses.
  */
 
-import { isIP } from "node:net";
 import { dirname, resolve } from "node:path";
 import { type LoadedConfig, readPemFile } from "../adapters/files/config-file.ts";
 import { configRelativePath } from "../adapters/files/new-config-file.ts";
 import { checkWritableDirectory } from "../adapters/files/writable-directory.ts";
 import { describeNetworkError } from "../adapters/ilobby/http-errors.ts";
-import { trustedCertificates } from "../adapters/ilobby/trust.ts";
 import { tlsOptionsFor } from "../adapters/ldap/ldap-directory.ts";
 import { describeConnectError } from "../adapters/ldap/ldap-errors.ts";
-import { connectTcp, inspectTls, resolveHost, type TlsInspection } from "../adapters/network/tls-probe.ts";
+import { routeFor } from "../adapters/network/network-path.ts";
+import {
+  connectTcp,
+  inspectHttpsTls,
+  inspectTls,
+  resolveHost,
+  type TlsInspection,
+} from "../adapters/network/tls-probe.ts";
+import { trustedCertificates } from "../adapters/network/trust.ts";
 import { resolveSecret } from "../adapters/secrets/secret-sources.ts";
-import type { DoctorPorts, EndpointProbe, TlsProbe } from "../app/doctor.ts";
+import type { DoctorPorts, EndpointProbe, HttpsProbe } from "../app/doctor.ts";
 import type { InitPorts } from "../app/init.ts";
 import type { Config } from "../core/config/schema.ts";
 import type { TlsFacts } from "../core/doctor.ts";
 import { isSyncError, SyncError } from "../core/errors.ts";
-import { proxyFor, proxyInEffect, withoutPassword } from "../core/proxy.ts";
+import { proxyInEffect } from "../core/proxy.ts";
 import { BIND_PASSWORD_SECRET_NAME, environmentVariableFor } from "../core/secret-names.ts";
 import type { ResolvedTarget } from "../core/targets.ts";
 import type { Output } from "./output.ts";
@@ -109,47 +115,29 @@ export interface IlobbyTrust {
   env: NodeJS.ProcessEnv;
 }
 
-/** What the HTTP client would say about a failed connection, always as a SyncError. */
-function describeIlobbyFailure(error: unknown, url: string, viaProxy: string | undefined): SyncError {
+/** What the HTTP client says about a failed connection, always as a SyncError. */
+function describeIlobbyFailure(error: unknown, url: string, viaProxy: boolean): SyncError {
   if (isSyncError(error)) return error;
-  const status = (error as { status?: number }).status;
-  if (status !== undefined) {
-    return new SyncError(
-      "ilobby",
-      `the proxy ${withoutPassword(viaProxy ?? "")} refused the tunnel (HTTP ${status})`,
-      {
-        fix:
-          status === 407
-            ? "check the user name and password in the proxy URL (ilobby.proxy or HTTPS_PROXY)"
-            : "check that the proxy allows HTTPS (CONNECT) to the iLobby host",
-        error,
-      },
-    );
-  }
-  const described = describeNetworkError(error, url, viaProxy !== undefined);
+  const described = describeNetworkError(error, url, viaProxy);
   if (isSyncError(described)) return described;
   return new SyncError("ilobby", described.message, { fix: (described as { hint?: string }).hint, error });
 }
 
-export function ilobbyTlsProbe(trust: IlobbyTrust): TlsProbe {
+/** TLS to iLobby over the run's network path: the same proxy decision, CAs and undici tunnel as the token. */
+export function ilobbyTlsProbe(trust: IlobbyTrust): HttpsProbe {
+  const base = { proxy: trust.proxy, env: trust.env };
   return {
     renewal:
       "iLobby renews its own certificate; if a TLS-inspecting proxy presents this one, ask your network team to renew it",
+    route: (url) => routeFor(base, url),
     async tls(url) {
-      const parsed = new URL(url);
-      const { host, port } = hostAndPort(parsed, 443);
-      const proxy = proxyInEffect(proxyFor(url, trust.proxy, trust.env));
+      const viaProxy = proxyInEffect(routeFor(base, url)) !== undefined;
       const extraCa = trust.caFile ? [await readPemFile(trust.caFile, "ilobby.caFile")] : [];
-      const tls = {
-        ca: trustedCertificates(extraCa),
-        minVersion: "TLSv1.2" as const,
-        ...(isIP(host) ? {} : { servername: host }),
-      };
       try {
-        const inspection = await inspectTls({ host, port, tls, proxy, timeoutMs: PROBE_TIMEOUT_MS });
-        return factsFrom(inspection, (error) => describeIlobbyFailure(error, url, proxy));
+        const inspection = await inspectHttpsTls({ ...base, extraCa }, url, PROBE_TIMEOUT_MS);
+        return factsFrom(inspection, (error) => describeIlobbyFailure(error, url, viaProxy));
       } catch (error) {
-        throw describeIlobbyFailure(error, url, proxy);
+        throw describeIlobbyFailure(error, url, viaProxy);
       }
     },
   };
@@ -179,7 +167,6 @@ export async function doctorPorts(
   const pathOf = (path: string | undefined) => (path ? loaded.resolvePath(path) : undefined);
   return {
     now: () => environment.clock.now(),
-    env: environment.env,
     directoryEndpoint: directoryEndpointProbe({
       caFile: pathOf(config.directory.caFile),
       startTls: config.directory.startTls,

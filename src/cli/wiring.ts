@@ -43,7 +43,7 @@ export async function directoryFor(loaded: LoadedConfig, environment: Environmen
   output.redactor.add(password);
   const [{ readPemFile }, { trustedCertificates }, { createLdapDirectory }] = await Promise.all([
     import("../adapters/files/config-file.ts"),
-    import("../adapters/ilobby/trust.ts"),
+    import("../adapters/network/trust.ts"),
     import("../adapters/ldap/ldap-directory.ts"),
   ]);
   const caFile = directory.caFile ? loaded.resolvePath(directory.caFile) : undefined;
@@ -70,24 +70,53 @@ export async function ilobbyClientFor(
   const { connection } = target;
   const clientSecret = await secretsFor(environment, loaded.config).get(target.secretName);
   output.redactor.add(clientSecret);
-  const [{ readPemFile }, { trustedCertificates }, { createIlobbyClient }] = await Promise.all([
-    import("../adapters/files/config-file.ts"),
-    import("../adapters/ilobby/trust.ts"),
+  const [{ createIlobbyClient }, network] = await Promise.all([
     import("../adapters/ilobby/ilobby-client.ts"),
+    networkPathFor(loaded, connection, environment, output),
   ]);
-  const extraCa = connection.caFile
-    ? [await readPemFile(loaded.resolvePath(connection.caFile), "ilobby.caFile")]
-    : [];
-  if (connection.proxy) output.redactor.add(new URL(connection.proxy).password || undefined);
   return createIlobbyClient({
     ...connection,
+    network,
     clientId: target.clientId,
     clientSecret,
-    ca: trustedCertificates(extraCa),
     clock: environment.clock,
     log: (message) => output.verbose(`${target.name}: ${message}`),
     onToken: (token) => output.redactor.add(token),
   });
+}
+
+/**
+ * The network path to iLobby (adapters/network/network-path.ts): ilobby.proxy, else the proxy variables of the
+ * injected environment; system and Node roots plus ilobby.caFile. run, upload, init and doctor all build it here.
+ */
+export async function networkPathFor(
+  loaded: LoadedConfig,
+  connection: Pick<ResolvedTarget["connection"], "baseUrl" | "caFile" | "proxy" | "timeoutSeconds">,
+  environment: Environment,
+  output: Output,
+) {
+  const [{ readPemFile }, { createNetworkPath }] = await Promise.all([
+    import("../adapters/files/config-file.ts"),
+    import("../adapters/network/network-path.ts"),
+  ]);
+  const extraCa = connection.caFile
+    ? [await readPemFile(loaded.resolvePath(connection.caFile), "ilobby.caFile")]
+    : [];
+  const network = createNetworkPath({
+    proxy: connection.proxy,
+    env: environment.env,
+    extraCa,
+    timeoutMs: connection.timeoutSeconds * 1000,
+  });
+  const proxy = network.proxyFor(connection.baseUrl);
+  for (const password of proxy ? proxyPasswords(proxy) : []) output.redactor.add(password);
+  return network;
+}
+
+/** A proxy URL's password as written and as sent, for the redactor. */
+function proxyPasswords(proxyUrl: string): string[] {
+  const { password } = new URL(proxyUrl);
+  return password ? [password, decodeURIComponent(password)] : [];
 }
 
 export async function stateStoreFor(loaded: LoadedConfig) {

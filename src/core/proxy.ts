@@ -1,7 +1,8 @@
 /**
- * Which proxy an iLobby request goes through, decided exactly as the HTTP client decides it: `ilobby.proxy` when
- * set; otherwise https_proxy/HTTPS_PROXY, then http_proxy/HTTP_PROXY, unless no_proxy/NO_PROXY names the host.
- * Pure, so `doctor` can explain the choice without sending anything.
+ * Which proxy a request goes through: the configured proxy (`ilobby.proxy`) when set; otherwise, for https://,
+ * https_proxy/HTTPS_PROXY, then http_proxy/HTTP_PROXY (for http:// only the latter two), unless no_proxy/NO_PROXY
+ * names the host. An empty variable counts as unset. This is the one decision: the network path
+ * (adapters/network/network-path.ts) routes every request by it, and `doctor` reports it.
  */
 
 export type ProxyDecision =
@@ -10,11 +11,14 @@ export type ProxyDecision =
   | { kind: "bypassed"; url: string; variable: string; noProxyEntry: string }
   | { kind: "none" };
 
-const PROXY_VARIABLES = ["https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"] as const;
+const PROXY_VARIABLES: Record<string, readonly string[]> = {
+  "https:": ["https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY"],
+  "http:": ["http_proxy", "HTTP_PROXY"],
+};
 
 const DEFAULT_PORTS: Record<string, number> = { "https:": 443, "http:": 80 };
 
-/** The NO_PROXY entry that exempts this host and port, as undici's EnvHttpProxyAgent matches them. */
+/** The NO_PROXY entry that exempts this host and port (matched as curl and undici match them). */
 export function noProxyMatch(noProxy: string, url: URL): string | undefined {
   const host = url.hostname
     .replace(/^\[(.+)\]$/, "$1")
@@ -44,10 +48,11 @@ export function proxyFor(
   env: NodeJS.ProcessEnv,
 ): ProxyDecision {
   if (configProxy) return { kind: "config", url: configProxy };
-  const variable = PROXY_VARIABLES.find((name) => env[name]);
+  const parsed = new URL(target);
+  const variable = PROXY_VARIABLES[parsed.protocol]?.find((name) => env[name]);
   const url = variable ? env[variable] : undefined;
   if (!variable || !url) return { kind: "none" };
-  const noProxyEntry = noProxyMatch(env.no_proxy ?? env.NO_PROXY ?? "", new URL(target));
+  const noProxyEntry = noProxyMatch(env.no_proxy || env.NO_PROXY || "", parsed);
   return noProxyEntry === undefined
     ? { kind: "environment", url, variable }
     : { kind: "bypassed", url, variable, noProxyEntry };

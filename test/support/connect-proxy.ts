@@ -17,11 +17,23 @@ export interface ConnectProxy {
   stop(): Promise<void>;
 }
 
-export async function startConnectProxy(): Promise<ConnectProxy> {
+export interface ConnectProxyOptions {
+  /** The Proxy-Authorization value required; any other (or none) gets 407. */
+  requireAuthorization?: string;
+}
+
+export async function startConnectProxy(options: ConnectProxyOptions = {}): Promise<ConnectProxy> {
   const tunnels: Tunnel[] = [];
   const server = createServer((_request, response) => response.writeHead(405).end());
   server.on("connect", (request, clientSocket, head) => {
-    tunnels.push({ target: request.url ?? "", authorization: request.headers["proxy-authorization"] });
+    const authorization = request.headers["proxy-authorization"];
+    tunnels.push({ target: request.url ?? "", authorization });
+    if (options.requireAuthorization !== undefined && authorization !== options.requireAuthorization) {
+      clientSocket.end(
+        'HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm="test"\r\n\r\n',
+      );
+      return;
+    }
     const [host, port] = (request.url ?? "").split(":");
     const upstream = connect(Number(port), host ?? "127.0.0.1", () => {
       clientSocket.write("HTTP/1.1 200 Connection Established\r\n\r\n");

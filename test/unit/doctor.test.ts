@@ -96,6 +96,18 @@ describe("proxyFor", () => {
     expect(proxyFor(api, undefined, {})).toEqual({ kind: "none" });
   });
 
+  it("treats an empty variable as unset, and uses only http_proxy/HTTP_PROXY for http://", () => {
+    expect(proxyFor(api, undefined, { https_proxy: "", HTTPS_PROXY: "http://s:2" })).toMatchObject({
+      variable: "HTTPS_PROXY",
+    });
+    expect(
+      proxyFor(api, undefined, { HTTPS_PROXY: "http://s:2", no_proxy: "", NO_PROXY: "goilobby.com" }),
+    ).toMatchObject({ kind: "bypassed", noProxyEntry: "goilobby.com" });
+    const hook = "http://hooks.example.test/ping";
+    expect(proxyFor(hook, undefined, { HTTPS_PROXY: "http://s:2" })).toEqual({ kind: "none" });
+    expect(proxyFor(hook, undefined, { HTTP_PROXY: "http://h:1" })).toMatchObject({ variable: "HTTP_PROXY" });
+  });
+
   it("honours NO_PROXY as undici does: suffixes, *. wildcards (not the apex), ports, *", () => {
     const url = new URL(api);
     expect(noProxyMatch("goilobby.com", url)).toBe("goilobby.com");

@@ -59,12 +59,36 @@ export function describeHttpError(error: HttpStatusError, context: { clientId: s
 const PROXY_HINT =
   "if this network reaches the internet only through a proxy, set ilobby.proxy (or HTTPS_PROXY)";
 
+/** undici's ProxyAgent reports a refused CONNECT only in a message, which fetch wraps in one or two causes. */
+function refusedTunnelStatus(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && depth < 4; depth++) {
+    const status = /Proxy response \((\d{3})\) !== 200/.exec(errorMessage(current))?.[1];
+    if (status) return status;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /** undici wraps socket and TLS failures as TypeError("fetch failed") with the real error as `cause`. */
 export function describeNetworkError(error: unknown, url: string, viaProxy: boolean): SyncError | Error {
   const root = (error as { cause?: unknown }).cause ?? error;
   const code = errorCode(root) ?? errorCode(error) ?? "";
   const message = errorMessage(root);
   const host = new URL(url).host;
+  const proxyStatus = refusedTunnelStatus(error);
+  if (proxyStatus) {
+    const status = Number(proxyStatus);
+    const described = `the proxy refused the tunnel to ${host} (HTTP ${status})`;
+    const fix =
+      status === 407
+        ? "check the user name and password in the proxy URL (ilobby.proxy or HTTPS_PROXY)"
+        : "check that the proxy allows HTTPS (CONNECT) to the iLobby host";
+    if (status === 407 || status === 403) {
+      return new SyncError("ilobby", described, { fix, data: { proxyStatus: status } });
+    }
+    // Other refusals (a busy or failing proxy) are worth a retry.
+    return Object.assign(new Error(described), { code: `PROXY_${status}`, hint: fix });
+  }
   if (UNTRUSTED_CERT_CODES.has(code)) {
     return new SyncError("ilobby", `the certificate presented for ${host} is not trusted (${code})`, {
       cause: viaProxy

@@ -1,13 +1,14 @@
 /**
- * The iLobby partner API over undici: OAuth2 client-credentials token, then a multipart CSV upload, TLS >= 1.2,
- * proxies (config or HTTPS_PROXY/NO_PROXY), timeouts, and retries with backoff. The token stays in memory and is
- * never used past its expiry.
+ * The iLobby partner API over undici: OAuth2 client-credentials token, then a multipart CSV upload, timeouts, and
+ * retries with backoff, over the network path it is given (trusted CAs, TLS >= 1.2, the proxy decision). The
+ * token stays in memory and is never used past its expiry.
  */
 import { openAsBlob } from "node:fs";
 import pRetry from "p-retry";
-import { type Dispatcher, EnvHttpProxyAgent, FormData, fetch, ProxyAgent } from "undici";
+import { FormData, fetch } from "undici";
 import type { AddressBookTarget, Clock, CsvPayload, UploadReceipt } from "../../app/ports.ts";
 import { errorCode, errorMessage, SyncError } from "../../core/errors.ts";
+import type { NetworkPath } from "../network/network-path.ts";
 import { describeHttpError, describeNetworkError, HttpStatusError } from "./http-errors.ts";
 
 export interface RetryPolicy {
@@ -24,9 +25,8 @@ export interface IlobbyClientOptions {
   uploadPath: string;
   clientId: string;
   clientSecret: string;
-  /** PEM certificates to trust (roots plus any extra CA). */
-  ca: readonly string[];
-  proxy?: string | undefined;
+  /** The way out (built with ilobby.proxy, ilobby.caFile and the environment); closed with the client. */
+  network: NetworkPath;
   timeoutSeconds: number;
   retry: RetryPolicy;
   clock: Clock;
@@ -51,18 +51,6 @@ export interface IlobbyClient extends AddressBookTarget {
   close(): Promise<void>;
 }
 
-function createDispatcher(options: IlobbyClientOptions): Dispatcher {
-  const tls = { ca: [...options.ca], minVersion: "TLSv1.2" as const };
-  const timeouts = {
-    headersTimeout: options.timeoutSeconds * 1000,
-    bodyTimeout: options.timeoutSeconds * 1000,
-  };
-  if (options.proxy) {
-    return new ProxyAgent({ uri: options.proxy, requestTls: tls, proxyTls: tls, connect: tls, ...timeouts });
-  }
-  return new EnvHttpProxyAgent({ connect: tls, requestTls: tls, proxyTls: tls, ...timeouts });
-}
-
 function retryAfterMs(error: unknown, now: number): number | undefined {
   if (!(error instanceof HttpStatusError) || !error.retryAfter) return undefined;
   const seconds = Number(error.retryAfter);
@@ -79,7 +67,7 @@ function isRetryable(error: unknown): boolean {
 }
 
 export function createIlobbyClient(options: IlobbyClientOptions): IlobbyClient {
-  const dispatcher = createDispatcher(options);
+  const { dispatcher } = options.network;
   const log = options.log ?? (() => {});
   let token: AccessToken | undefined;
 
@@ -98,7 +86,8 @@ export function createIlobbyClient(options: IlobbyClientOptions): IlobbyClient {
       return { status: response.status, text };
     } catch (error) {
       if (error instanceof HttpStatusError) throw error;
-      throw describeNetworkError(error, url(path), Boolean(options.proxy ?? process.env.HTTPS_PROXY));
+      const viaProxy = options.network.proxyFor(url(path)) !== undefined;
+      throw describeNetworkError(error, url(path), viaProxy);
     }
   }
 
@@ -227,7 +216,7 @@ export function createIlobbyClient(options: IlobbyClientOptions): IlobbyClient {
 
     async close() {
       token = undefined;
-      await dispatcher
+      await options.network
         .close()
         .catch((error: unknown) => log(`closing connections: ${errorCode(error) ?? error}`));
     },

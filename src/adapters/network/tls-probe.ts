@@ -1,13 +1,11 @@
 /**
  * Looks at a server the way ilobby-sync's clients connect to it (TLS 1.2 or newer, the same trusted CAs, the same
  * host name) but without hanging up on a bad certificate, so `doctor` can report what it found: the protocol, the
- * chain, whether it is trusted and whether it names the host. StartTLS goes through ldapts, as in a run; an
- * HTTP CONNECT proxy takes one request, spoken here with node:http. Failures are Node's own errors (with their
- * codes), for the callers' describe* functions.
+ * chain, whether it is trusted and whether it names the host. StartTLS goes through ldapts, as in a run; HTTPS
+ * goes through the run's network path (same proxy decision, same undici tunnel). Failures are the clients' own
+ * errors (with their codes), for the callers' describe* functions.
  */
 import { lookup } from "node:dns/promises";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
 import { isIP, connect as netConnect, type Socket } from "node:net";
 import {
   type ConnectionOptions,
@@ -19,6 +17,7 @@ import {
 } from "node:tls";
 import { Client } from "ldapts";
 import type { CertificateFacts } from "../../core/doctor.ts";
+import { createInspectingNetworkPath, type NetworkPathOptions } from "./network-path.ts";
 
 export interface TlsTarget {
   host: string;
@@ -27,8 +26,6 @@ export interface TlsTarget {
   tls: ConnectionOptions;
   /** LDAP on a plain port: ask for StartTLS first. */
   startTls?: boolean | undefined;
-  /** HTTP(S) proxy to tunnel through with CONNECT. */
-  proxy?: string | undefined;
   timeoutMs: number;
 }
 
@@ -110,49 +107,6 @@ async function startTls(target: TlsTarget, inspect: ConnectionOptions): Promise<
   return secure;
 }
 
-// ---- HTTP CONNECT proxy ----
-
-function tunnel(proxyUrl: string, host: string, port: number, tls: ConnectionOptions, timeoutMs: number) {
-  const proxy = new URL(proxyUrl);
-  const secure = proxy.protocol === "https:";
-  const authority = `${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
-  const credentials = proxy.username
-    ? `${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`
-    : undefined;
-  return new Promise<Socket>((resolve, reject) => {
-    const request = (secure ? httpsRequest : httpRequest)({
-      host: proxy.hostname.replace(/^\[|\]$/g, ""),
-      port: Number(proxy.port) || (secure ? 443 : 80),
-      method: "CONNECT",
-      path: authority,
-      headers: {
-        host: authority,
-        ...(credentials
-          ? { "proxy-authorization": `Basic ${Buffer.from(credentials).toString("base64")}` }
-          : {}),
-      },
-      timeout: timeoutMs,
-      ...(secure ? { ca: tls.ca, minVersion: tls.minVersion } : {}),
-    });
-    request.once("connect", (response, socket) => {
-      if (response.statusCode === 200) return resolve(socket);
-      socket.destroy();
-      reject(
-        Object.assign(
-          new Error(`the proxy refused the tunnel to ${authority} (HTTP ${response.statusCode})`),
-          {
-            code: "ERR_PROXY_TUNNEL",
-            status: response.statusCode,
-          },
-        ),
-      );
-    });
-    request.once("timeout", () => request.destroy(timeoutError("the proxy", timeoutMs, "ETIMEDOUT")));
-    request.once("error", reject);
-    request.end();
-  });
-}
-
 // ---- The handshake ----
 
 function distinguishedName(name: PeerCertificate["subject"] | undefined): string {
@@ -205,13 +159,11 @@ export async function inspectTls(target: TlsTarget): Promise<TlsInspection> {
     secure.destroy();
     return inspection;
   }
-  const socket = target.proxy
-    ? await tunnel(target.proxy, target.host, target.port, target.tls, target.timeoutMs)
-    : undefined;
   return new Promise((resolve, reject) => {
     const secure = tlsConnect({
       ...target.tls,
-      ...(socket ? { socket } : { host: target.host, port: target.port }),
+      host: target.host,
+      port: target.port,
       ...REPORT_ANY_CERTIFICATE,
     });
     secure.setTimeout(target.timeoutMs, () =>
@@ -224,4 +176,35 @@ export async function inspectTls(target: TlsTarget): Promise<TlsInspection> {
       resolve(inspection);
     });
   });
+}
+
+/**
+ * Connects to an https:// URL through the network path built from `options` (direct or through the proxy it
+ * decides, with its CAs) and reports the server's certificate instead of refusing it. Nothing is sent over the
+ * connection: it is closed as soon as the handshake is done, so the request made to open it fails by design.
+ */
+export async function inspectHttpsTls(
+  options: NetworkPathOptions,
+  url: string,
+  timeoutMs: number,
+): Promise<TlsInspection> {
+  const verifiedName = new URL(url).hostname.replace(/^\[|\]$/g, "");
+  let inspection: TlsInspection | undefined;
+  const path = createInspectingNetworkPath({ ...options, timeoutMs }, (socket) => {
+    inspection ??= inspect(socket, verifiedName);
+  });
+  try {
+    await path.dispatcher.request({
+      origin: new URL(url).origin,
+      path: "/",
+      method: "HEAD",
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    if (!inspection) throw error; // otherwise the error is INSPECTED: the connection was closed by design
+  } finally {
+    await path.close().catch(() => {});
+  }
+  if (!inspection) throw new Error(`no TLS connection was made to ${url}`);
+  return inspection;
 }
