@@ -60,7 +60,7 @@ describe("createCsvValidator", () => {
       [3, "EMAIL", "error"],
       [5, "EMAIL", "error"],
       [6, "SITE", "error"],
-      [7, undefined, "error"],
+      [7, "LASTNAME", "error"],
     ]);
     expect(report.problems[2]?.message).toContain("duplicates line 4");
     expect(report.problems[3]?.message).toContain('did you mean "Montreal"');

@@ -1,0 +1,88 @@
+/**
+ * What a field may hold, for a CSV made anywhere and for rows made from the directory alike (issue 16, "files that
+ * are really valid"). Pure: the validator reports these with line and column; the directory mapping removes
+ * control characters and reports the record.
+ */
+import type { Column } from "./columns.ts";
+
+/** RFC 5321's limits on a path and on the part before the @. */
+export const MAX_EMAIL_LENGTH = 254;
+export const MAX_EMAIL_LOCAL_PART_LENGTH = 64;
+/** No address-book field needs more; a longer one is a broken export (a whole file in one field), not a value. */
+export const MAX_FIELD_LENGTH = 1000;
+/**
+ * A physical line longer than this cannot be a valid record (8 fields of at most 1,000 characters, every one
+ * quoted with every character a doubled quote): reading stops there, so a file without line breaks (a 500 MB
+ * single line, /dev/zero) costs bounded memory and time.
+ */
+export const MAX_LINE_LENGTH = 8 * (2 * MAX_FIELD_LENGTH + 3);
+
+/** C0 control characters except tab (NUL included): invisible, and they break iLobby's import and terminals. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL_CHARACTER = /[\x00-\x08\x0A-\x1F]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL_CHARACTERS = /[\x00-\x08\x0A-\x1F]/g;
+
+/** The first control character in a value, or -1. */
+export function controlCharacterAt(value: string): number {
+  return value.search(CONTROL_CHARACTER);
+}
+
+export function hasControlCharacter(value: string): boolean {
+  return CONTROL_CHARACTER.test(value);
+}
+
+export function removeControlCharacters(value: string): string {
+  return value.replace(CONTROL_CHARACTERS, "");
+}
+
+/** How a control character is named in a message: U+0000 (NUL), U+001B (ESC), ... */
+export function describeControlCharacter(value: string, index: number): string {
+  const code = value.charCodeAt(index);
+  const names: Record<number, string> = {
+    0: "NUL",
+    9: "TAB",
+    10: "LF, a line break",
+    13: "CR, a line break",
+    27: "ESC",
+  };
+  return `U+${code.toString(16).toUpperCase().padStart(4, "0")}${names[code] ? ` (${names[code]})` : ""}`;
+}
+
+export type FieldRuleProblem = { severity: "error" | "warning"; message: string };
+
+/**
+ * The length rules of one field (the control-character rule is checked apart, since the file and the directory
+ * treat it differently). Returns undefined for a field that passes, which is nearly all of them.
+ */
+export function checkFieldLength(column: Column, value: string): FieldRuleProblem | undefined {
+  if (column === "EMAIL") {
+    if (value.length > MAX_EMAIL_LENGTH)
+      return {
+        severity: "error",
+        message: `is ${value.length} characters long; an email address has at most ${MAX_EMAIL_LENGTH}`,
+      };
+    const at = value.lastIndexOf("@");
+    if (at > MAX_EMAIL_LOCAL_PART_LENGTH)
+      return {
+        severity: "error",
+        message: `the part before @ is ${at} characters long; it may have at most ${MAX_EMAIL_LOCAL_PART_LENGTH}`,
+      };
+    return undefined;
+  }
+  if (value.length > MAX_FIELD_LENGTH)
+    return {
+      severity: "error",
+      message: `is ${value.length} characters long; iLobby fields hold at most ${MAX_FIELD_LENGTH}`,
+    };
+  return undefined;
+}
+
+/**
+ * Whether text may hold a control character inside a field: any C0 character except tab and line ends, or a CR
+ * not followed by LF. One search per chunk of text instead of eight per record.
+ */
+export function mayContainControlCharacters(text: string): boolean {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+  return /[\x00-\x08\x0B\x0C\x0E-\x1F]|\r(?!\n)/.test(text);
+}
