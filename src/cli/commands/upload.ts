@@ -1,13 +1,14 @@
 import type { Command } from "commander";
-import { silentLog } from "../../adapters/files/json-log.ts";
-import { deliverToTarget } from "../../app/run-sync.ts";
+import { createSpool, readCsvBytes } from "../../adapters/files/csv-file.ts";
+import { createJsonLinesLog, silentLog } from "../../adapters/files/json-log.ts";
+import { uploadCsvFile } from "../../app/upload-file.ts";
 import { diffCounts } from "../../core/diff.ts";
 import { EXIT_CODES, SyncError } from "../../core/errors.ts";
 import { acceptedSites, resolveTargets } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
+import { renderValidationReport } from "../render-csv-check.ts";
 import { renderTarget } from "../render-run.ts";
 import { ilobbyClientFor, stateStoreFor } from "../wiring.ts";
-import { renderValidationReport, validateCsvFile } from "./validate.ts";
 
 interface UploadOptions {
   target?: string;
@@ -21,12 +22,17 @@ export function registerUpload(program: Command, context: CommandContext): void 
     .description(
       "validate a CSV made elsewhere and upload it to iLobby (the vendor's custom-integration path)",
     )
-    .argument("<file>", "the CSV file to upload")
+    .argument(
+      "<file>",
+      "the CSV file to upload (a regular file: it is checked, then exactly those bytes are sent)",
+    )
     .option("--target <name>", "with several `targets`: the one to upload to (its sites are enforced)")
     .option("--dry-run", "validate and show what would change, without uploading")
     .option("--force", "lift the disable guard (safety.maxDisable) for this upload")
     .action(async (file: string, options: UploadOptions) => {
       const { output, environment } = context;
+      const dryRun = Boolean(options.dryRun);
+      const runId = crypto.randomUUID();
       const loaded = await context.loadConfig();
       const targets = resolveTargets(loaded.config);
       const target = options.target
@@ -39,44 +45,62 @@ export function registerUpload(program: Command, context: CommandContext): void 
           { fix: `choose one with --target (${targets.map((candidate) => candidate.name).join(", ")})` },
         );
       }
-      const { report, rows } = await validateCsvFile(file, acceptedSites(loaded.config, target.name), {
-        keepRows: true,
-      });
-      if (!report.valid) {
-        output.result(
-          () => `${renderValidationReport(file, report)}\nNothing was uploaded.`,
-          () => ({ ok: false, uploaded: false, file, ...report }),
-        );
-        context.setExitCode(EXIT_CODES.data);
-        return;
-      }
-      const dryRun = Boolean(options.dryRun);
+      const log = loaded.config.log.file
+        ? createJsonLinesLog({
+            path: loaded.resolvePath(loaded.config.log.file),
+            runId,
+            command: dryRun ? "upload --dry-run" : "upload",
+            clock: environment.clock,
+            redactor: output.redactor,
+            onError: (message) => output.warn(message),
+          })
+        : silentLog;
       const state = await stateStoreFor(loaded);
       const release = dryRun ? undefined : await state.lock();
+      // The bytes are copied as they are checked, and the copy is what is sent: replacing or growing the file
+      // after the check changes nothing.
+      const spool = dryRun ? undefined : await createSpool();
       try {
-        const outcome = await deliverToTarget(
+        const { check, outcome } = await uploadCsvFile(
           target,
-          rows,
-          { kind: "file", path: file },
           {
-            runId: crypto.randomUUID(),
+            name: file,
+            bytes: readCsvBytes(file, { regularFileOnly: true, copyTo: spool?.file }),
+            payload: { kind: "file", path: spool?.file ?? file },
+          },
+          {
+            runId,
             dryRun,
             force: Boolean(options.force),
             allowEmpty: false,
             safety: loaded.config.safety,
+            sites: acceptedSites(loaded.config, target.name),
           },
           {
             state,
             target: (resolved) => ilobbyClientFor(loaded, resolved, environment, output),
             clock: environment.clock,
-            log: silentLog,
+            log,
             say: (message) => output.verbose(message),
             warn: (message) => output.warn(message),
           },
-        );
+        ).catch((error: unknown) => {
+          log.event("run-failed", { message: error instanceof Error ? error.message : String(error) });
+          throw error;
+        });
+        const { report } = check;
+        if (!outcome) {
+          output.result(
+            () => `${renderValidationReport(file, report)}\nNothing was uploaded.`,
+            () => ({ ok: false, uploaded: false, file, ...report }),
+          );
+          context.setExitCode(EXIT_CODES.data);
+          return;
+        }
         output.result(
           () =>
             [
+              ...(report.warnings > 0 ? [renderValidationReport(file, report)] : []),
               `${file}: ${report.records} valid records`,
               ...renderTarget(outcome, { verbose: output.options.verbose, dryRun }),
               ...(dryRun ? ["Dry run: nothing was uploaded."] : []),
@@ -87,6 +111,7 @@ export function registerUpload(program: Command, context: CommandContext): void 
             file,
             target: target.name,
             records: report.records,
+            warnings: report.problems,
             counts: diffCounts(outcome.diff),
             guard: outcome.guard,
             upload: outcome.upload,
@@ -97,6 +122,7 @@ export function registerUpload(program: Command, context: CommandContext): void 
           context.setExitCode(outcome.error.exitCode);
         }
       } finally {
+        await spool?.remove();
         await release?.();
       }
     });
