@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { createSpool, readCsvBytes } from "../../adapters/files/csv-file.ts";
 import { createJsonLinesLog, silentLog } from "../../adapters/files/json-log.ts";
+import { checkOutputPath } from "../../adapters/files/private-file.ts";
 import { uploadCsvFile } from "../../app/upload-file.ts";
 import { diffCounts } from "../../core/diff.ts";
 import { EXIT_CODES, SyncError } from "../../core/errors.ts";
@@ -45,9 +46,11 @@ export function registerUpload(program: Command, context: CommandContext): void 
           { fix: `choose one with --target (${targets.map((candidate) => candidate.name).join(", ")})` },
         );
       }
-      const log = loaded.config.log.file
+      const logPath = loaded.config.log.file ? loaded.resolvePath(loaded.config.log.file) : undefined;
+      if (logPath) await checkOutputPath(logPath, "log.file");
+      const log = logPath
         ? createJsonLinesLog({
-            path: loaded.resolvePath(loaded.config.log.file),
+            path: logPath,
             runId,
             command: dryRun ? "upload --dry-run" : "upload",
             clock: environment.clock,
