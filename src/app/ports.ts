@@ -63,7 +63,7 @@ export type LastUploadRead =
 
 export interface StateStore {
   readonly location: string;
-  /** Never throws for a missing or damaged file: that is reported and treated as a first run. */
+  /** Never throws for a missing or damaged file: "missing" is a first run, "corrupt" stops a run unless --force. */
   readLastUpload(target: string): Promise<LastUploadRead>;
   /** Atomic: a crash leaves the old state or the new one, never half of each. */
   saveLastUpload(upload: LastUpload): Promise<void>;

@@ -132,6 +132,21 @@ export async function runSync(
   return { plan, targets: outcomes, exitCode, durations: { directoryMs, totalMs } };
 }
 
+const GUARD_CAUSES = {
+  empty: "a search base, group or filter that matches nobody, or an account that cannot read the users",
+  "too-many-disabled": "an OU or group was renamed, a filter changed, or accounts were disabled in bulk",
+  "damaged-state":
+    "the state file in STATE was damaged (a crash, a full disk, an edit) or this account cannot read it",
+} as const;
+
+const GUARD_FIXES = {
+  empty: "check with `ilobby-sync run --dry-run`; use --allow-empty only if disabling every host is intended",
+  "too-many-disabled":
+    "review the list with `ilobby-sync run --dry-run`; if the change is intended, run once with --force",
+  "damaged-state":
+    "check the full list with --dry-run (every host shows as added); if it is right, repeat the command once with --force, which uploads it and writes a fresh state",
+} as const;
+
 export type DeliveryOptions = Pick<RunSyncOptions, "runId" | "dryRun" | "allowEmpty" | "force" | "safety">;
 export type DeliveryDependencies = Omit<RunSyncDependencies, "directory">;
 
@@ -150,7 +165,10 @@ export async function deliverToTarget(
   const started = clock.now();
   const previous = await state.readLastUpload(target.name);
   if (previous.status === "corrupt") {
-    warn(`target ${target.name}: ${previous.problem} in ${state.location}; treating this as a first run`);
+    warn(
+      `target ${target.name}: ${previous.problem} in ${state.location}` +
+        (options.force ? "; --force: treating this as a first run" : ""),
+    );
   }
   // A state file written for another key describes another address book: it cannot predict this one.
   const known =
@@ -165,16 +183,25 @@ export async function deliverToTarget(
     );
   }
   const diff = diffUploads(known?.rows ?? [], rows);
-  const guard = checkGuard(
-    {
-      previousCount: diff.previousCount,
-      disableCount: diff.disabled.length,
-      nextCount: rows.length,
-      hasPreviousUpload: known !== undefined,
-    },
-    options.safety,
-    { force: options.force, allowEmpty: options.allowEmpty },
-  );
+  // A damaged state cannot say what iLobby holds; treated as a first run, one skipped the guard and disabled 31 of 43.
+  const guard: GuardVerdict =
+    previous.status === "corrupt" && !options.force
+      ? {
+          ok: false,
+          reason: "damaged-state",
+          limit: undefined,
+          message: `the last upload cannot be read (${previous.problem}), so the hosts this would disable are unknown`,
+        }
+      : checkGuard(
+          {
+            previousCount: diff.previousCount,
+            disableCount: diff.disabled.length,
+            nextCount: rows.length,
+            hasPreviousUpload: known !== undefined,
+          },
+          options.safety,
+          { force: options.force, allowEmpty: options.allowEmpty },
+        );
   const outcome: TargetOutcome = {
     target: target.name,
     clientId: target.clientId,
@@ -199,14 +226,8 @@ export async function deliverToTarget(
   if (!guard.ok) {
     outcome.status = "failed";
     outcome.error = new SyncError("guard", `target ${target.name}: nothing was uploaded: ${guard.message}`, {
-      cause:
-        guard.reason === "empty"
-          ? "a search base, group or filter that matches nobody, or an account that cannot read the users"
-          : "an OU or group was renamed, a filter changed, or accounts were disabled in bulk",
-      fix:
-        guard.reason === "empty"
-          ? "check with `ilobby-sync run --dry-run`; use --allow-empty only if disabling every host is intended"
-          : "review the list with `ilobby-sync run --dry-run`; if the change is intended, run once with --force",
+      cause: GUARD_CAUSES[guard.reason].replace("STATE", state.location),
+      fix: GUARD_FIXES[guard.reason],
       data: { target: target.name, reason: guard.reason, limit: guard.limit, disable: diff.disabled.length },
     });
     log.event("target-failed", { target: target.name, category: "guard", message: outcome.error.message });
@@ -221,14 +242,18 @@ export async function deliverToTarget(
     outcome.upload = upload;
     outcome.status = "uploaded";
     say(`target ${target.name}: iLobby accepted ${rows.length} records (HTTP ${upload.status})`);
-    await state.saveLastUpload({
-      target: target.name,
-      clientId: target.clientId,
-      baseUrl: target.connection.baseUrl,
-      uploadedAt: new Date(clock.now()).toISOString(),
-      runId: options.runId,
-      rows,
-    });
+    await state
+      .saveLastUpload({
+        target: target.name,
+        clientId: target.clientId,
+        baseUrl: target.connection.baseUrl,
+        uploadedAt: new Date(clock.now()).toISOString(),
+        runId: options.runId,
+        rows,
+      })
+      .catch((error: unknown) => {
+        throw stateNotSaved(error, target.name, rows.length, state.location);
+      });
     log.event("target-uploaded", {
       target: target.name,
       status: upload.status,
@@ -243,10 +268,27 @@ export async function deliverToTarget(
       target: target.name,
       category: outcome.error.category,
       message: outcome.error.message,
+      ...outcome.error.data,
     });
   } finally {
     await client?.close();
   }
   outcome.durationMs = clock.now() - started;
   return outcome;
+}
+
+/** iLobby has the new list but the state does not: say so, or the administrator uploads again or panics. */
+function stateNotSaved(error: unknown, target: string, rows: number, location: string): SyncError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new SyncError(
+    isSyncError(error) ? error.category : "config",
+    `target ${target}: iLobby accepted the upload of ${rows} records, but the last-upload state could not be saved: ${reason}`,
+    {
+      cause:
+        "the state directory is not writable (permissions, a full disk, or something other than a file in the way)",
+      fix: `nothing needs uploading again. Make ${location} writable; the next run compares with the older state, so it may list changes iLobby already has, and if its guard stops it, check with --dry-run and use --force once`,
+      error,
+      data: { uploaded: true },
+    },
+  );
 }

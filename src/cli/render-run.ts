@@ -2,6 +2,7 @@
 
 import type { RunSyncResult, TargetOutcome } from "../app/run-sync.ts";
 import { diffCounts } from "../core/diff.ts";
+import type { SyncError } from "../core/errors.ts";
 import { planSummaryJson, renderPlan } from "./render-plan.ts";
 
 const EXAMPLES = 5;
@@ -68,6 +69,17 @@ export function renderRun(result: RunSyncResult, options: { verbose: boolean; dr
   return lines.join("\n");
 }
 
+/** A target's failure in --json: with its data, e.g. the status and body of an answer that was not iLobby's. */
+export function errorJson(error: SyncError) {
+  return {
+    category: error.category,
+    message: error.message,
+    cause: error.likelyCause,
+    fix: error.fix,
+    ...error.data,
+  };
+}
+
 export function runJson(result: RunSyncResult, options: { dryRun: boolean; runId: string }) {
   return {
     ok: result.exitCode === 0,
@@ -88,14 +100,7 @@ export function runJson(result: RunSyncResult, options: { dryRun: boolean; runId
       disabled: outcome.diff.disabled,
       guard: outcome.guard,
       upload: outcome.upload,
-      error: outcome.error
-        ? {
-            category: outcome.error.category,
-            message: outcome.error.message,
-            cause: outcome.error.likelyCause,
-            fix: outcome.error.fix,
-          }
-        : undefined,
+      error: outcome.error ? errorJson(outcome.error) : undefined,
       durationMs: outcome.durationMs,
     })),
   };

@@ -25,8 +25,9 @@ export const EXIT_CODE_MEANINGS: Record<keyof typeof EXIT_CODES, string> = {
   config: "usage or configuration error (bad option, invalid or missing config file)",
   data: "invalid data: the CSV or directory data failed validation, nothing was uploaded",
   directory: "directory failure: could not connect, bind or search Active Directory; nothing was uploaded",
-  ilobby: "iLobby API failure: token or upload refused or unreachable",
-  guard: "safety guard stopped the upload (too many hosts would be disabled, or an empty result)",
+  ilobby: "iLobby API failure: token or upload refused, unreachable, redirected or not answered by iLobby",
+  guard:
+    "safety guard stopped the upload (too many hosts would be disabled, an empty result, or a damaged state)",
   locked: "another ilobby-sync run holds the lock for this state directory",
   secret: "a secret is missing or the keychain cannot be reached",
   partial: "some targets synced and others failed (see the summary)",

@@ -19,7 +19,13 @@ export interface GuardInput {
 
 export type GuardVerdict =
   | { ok: true; limit: number | undefined }
-  | { ok: false; reason: "too-many-disabled" | "empty"; limit: number | undefined; message: string };
+  | {
+      ok: false;
+      /** "damaged-state" is decided by the use case, which knows the state could not be read. */
+      reason: "too-many-disabled" | "empty" | "damaged-state";
+      limit: number | undefined;
+      message: string;
+    };
 
 /** Parses "10%" or "25" (or 25) into a limit for a given previous size. */
 export function disableLimit(maxDisable: number | string, previousCount: number): number {

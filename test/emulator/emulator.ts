@@ -20,6 +20,7 @@ import { handleAdminRequest } from "./admin-api.js";
 import { type CsvReadResult, readCsvUpload } from "./csv-upload.js";
 import {
   drain,
+  htmlReply,
   jsonReply,
   mediaType,
   messageOf,
@@ -51,7 +52,11 @@ export type Fault =
   /** Destroy the socket once the first part of the request body has arrived. */
   | { kind: "reset" }
   /** Upload: treat the presented token as expired (401). Token: hand out a token that is already expired. */
-  | { kind: "expire-token" };
+  | { kind: "expire-token" }
+  /** Answer with a redirect (301, 302, 303, 307 or 308) to `location`, as a proxy or a moved server would. */
+  | { kind: "redirect"; status: number; location: string }
+  /** Answer 200 with an HTML page, as a web filter or captive portal does instead of iLobby; the book is unchanged. */
+  | { kind: "html"; body?: string };
 
 export type FaultEndpoint = "token" | "upload";
 
@@ -100,6 +105,10 @@ const TOKEN_PATH = "/auth/connect/token";
 const UPLOAD_PATH = "/addressbook/uploadcsv";
 const ADMIN_PREFIX = "/_emulator/";
 const TOKEN_BODY_LIMIT_BYTES = 64 * 1024;
+
+const CAPTIVE_PORTAL_PAGE =
+  "<!DOCTYPE html>\n<html><head><title>Access blocked</title></head>" +
+  "<body><h1>This site is blocked by your organisation's web filter</h1></body></html>\n";
 
 type TokenCheck = { clientId: string } | { clientId?: string; problem: string };
 
@@ -215,6 +224,14 @@ class IlobbyEmulator implements Emulator {
         fault.body,
         retryAfter === undefined ? {} : { "retry-after": `${retryAfter}` },
       );
+    }
+    if (fault?.kind === "redirect") {
+      await drain(request);
+      return textReply(fault.status, undefined, { location: fault.location });
+    }
+    if (fault?.kind === "html") {
+      await drain(request);
+      return htmlReply(200, fault.body ?? CAPTIVE_PORTAL_PAGE);
     }
     if (request.method !== "POST") {
       await drain(request);

@@ -5,12 +5,16 @@ import { finished } from "node:stream/promises";
 export interface Reply {
   status: number;
   body: string;
-  contentType: "text/plain" | "application/json";
+  contentType: "text/plain" | "application/json" | "text/html";
   headers?: Record<string, string>;
 }
 
 export function textReply(status: number, body?: string, headers?: Record<string, string>): Reply {
   return { status, body: body ?? STATUS_CODES[status] ?? "", contentType: "text/plain", headers };
+}
+
+export function htmlReply(status: number, body: string): Reply {
+  return { status, body, contentType: "text/html" };
 }
 
 export function jsonReply(status: number, value: unknown, headers?: Record<string, string>): Reply {

@@ -218,13 +218,22 @@ describe("run", () => {
     expect(book()).toEqual(expectedRows());
   });
 
-  it("reports a damaged state file and treats the run as a first run", async () => {
+  it("stops on a damaged state file (exit 6) instead of treating the run as a first run; --force goes ahead", async () => {
     writeConfig();
     expect((await run([])).code).toBe(0);
     writeFileSync(join(dir, "state", "default.last-upload.json"), "{ not json");
-    const result = await run(["--dry-run"]);
-    expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/state file is not valid JSON.*first run/);
+    const preview = await run(["--dry-run"]);
+    expect(preview.code).toBe(0);
+    expect(preview.stderr).toMatch(/state file is not valid JSON/);
+    expect(preview.stdout).toMatch(
+      /SAFETY GUARD: the last upload cannot be read .*a real run would stop here/,
+    );
+    const stopped = await run([]);
+    expect(stopped.code).toBe(6);
+    expect(stopped.stderr).toMatch(/check the full list with --dry-run/);
+    const forced = await run(["--force"]);
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toMatch(/--force: treating this as a first run/);
   });
 });
 

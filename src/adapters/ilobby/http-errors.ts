@@ -14,6 +14,96 @@ export class HttpStatusError extends Error {
   }
 }
 
+/**
+ * The URL of an endpoint: a path on `baseUrl`'s own scheme, host and port, never elsewhere. The schema already
+ * refuses `//host/...`; this holds for any path that reaches the client.
+ */
+export function endpointUrl(baseUrl: string, path: string, key: string): string {
+  const base = new URL(baseUrl);
+  const url = new URL(path, base);
+  if (url.origin !== base.origin) {
+    throw new SyncError(
+      "config",
+      `${key} leads to ${url.origin}, not to ilobby.baseUrl's host ${base.host}`,
+      {
+        cause: "a path starting with // or \\ names another host",
+        fix: `set ${key} to a path on ${base.host}, starting with a single /`,
+      },
+    );
+  }
+  return url.toString();
+}
+
+const SENT_BY = { token: "the client secret", upload: "the address book" } as const;
+
+/**
+ * The token request and the upload are never redirected: a 307/308 to http:// once delivered the client secret
+ * and the whole CSV in clear text. Where the redirect leads decides the explanation.
+ */
+export function refusedRedirect(
+  endpoint: "token" | "upload",
+  requestUrl: string,
+  status: number,
+  location: string | null,
+): SyncError {
+  const from = new URL(requestUrl);
+  let to: URL | undefined;
+  try {
+    to = location ? new URL(location, from) : undefined;
+  } catch {
+    to = undefined;
+  }
+  const key = endpoint === "token" ? "ilobby.tokenPath" : "ilobby.uploadPath";
+  const where = to ? to.toString() : "an address it did not give";
+  const cause =
+    to?.protocol === "http:"
+      ? `following it would send ${SENT_BY[endpoint]} unencrypted`
+      : to && to.origin === from.origin
+        ? `the ${endpoint} endpoint has moved on the same host`
+        : `following it would send ${SENT_BY[endpoint]} to another host; a proxy, web filter or captive portal may be answering instead of iLobby`;
+  return new SyncError(
+    "ilobby",
+    `the iLobby ${endpoint} request was redirected (HTTP ${status}) to ${where}; ilobby-sync does not follow it`,
+    {
+      cause,
+      fix:
+        to && to.origin === from.origin && to.protocol === "https:"
+          ? `if ${to.pathname} is iLobby's ${endpoint} endpoint, set ${key} to it; the state was not advanced`
+          : "check ilobby.baseUrl and the proxy or firewall in between; the state was not advanced, so it is safe to run again",
+      data: { status, location },
+    },
+  );
+}
+
+/**
+ * iLobby answers with JSON (token) or a line of text (upload). A web page is someone else's answer: a web filter,
+ * a captive portal or a proxy's login page, which answer 200 without passing anything on.
+ */
+export function isHtmlPage(body: string): boolean {
+  return /^\s*(<\?xml[^>]*>\s*)?<(!doctype\s+html|html|head|body|title|meta)\b/i.test(body);
+}
+
+export function notIlobbyAnswer(
+  endpoint: "token" | "upload",
+  requestUrl: string,
+  status: number,
+  body: string,
+): SyncError {
+  const title = /<title[^>]*>([^<]*)<\/title>/i.exec(body)?.[1]?.trim();
+  return new SyncError(
+    "ilobby",
+    `the iLobby ${endpoint} request was answered with a web page (HTTP ${status}${title ? `, "${title}"` : ""}), not by iLobby`,
+    {
+      cause: `a web filter, captive portal or proxy on the way to ${new URL(requestUrl).host} answered instead of iLobby`,
+      fix:
+        endpoint === "upload"
+          ? "ask your network team to let this machine reach iLobby; iLobby did not confirm the upload, so the state was not advanced and it is safe to run again"
+          : "ask your network team to let this machine reach iLobby, or check ilobby.baseUrl and ilobby.tokenPath",
+      data: { status, body },
+    },
+  );
+}
+
 export function describeHttpError(error: HttpStatusError, context: { clientId: string }): SyncError {
   const server = error.body ? ` The server said: ${error.body}` : "";
   if (error.endpoint === "token" && (error.status === 400 || error.status === 401)) {
@@ -69,8 +159,24 @@ function refusedTunnelStatus(error: unknown): string | undefined {
   return undefined;
 }
 
+/** The network itself failed (connection, timeout, reset): retried, and reported as a network failure. */
+export class NetworkFailure extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = "NetworkFailure";
+  }
+}
+
 /** undici wraps socket and TLS failures as TypeError("fetch failed") with the real error as `cause`. */
-export function describeNetworkError(error: unknown, url: string, viaProxy: boolean): SyncError | Error {
+export function describeNetworkError(
+  error: unknown,
+  url: string,
+  viaProxy: boolean,
+): SyncError | NetworkFailure {
   const root = (error as { cause?: unknown }).cause ?? error;
   const code = errorCode(root) ?? errorCode(error) ?? "";
   const message = errorMessage(root);
@@ -87,7 +193,7 @@ export function describeNetworkError(error: unknown, url: string, viaProxy: bool
       return new SyncError("ilobby", described, { fix, data: { proxyStatus: status } });
     }
     // Other refusals (a busy or failing proxy) are worth a retry.
-    return Object.assign(new Error(described), { code: `PROXY_${status}`, hint: fix });
+    return new NetworkFailure(described, `PROXY_${status}`, fix);
   }
   if (UNTRUSTED_CERT_CODES.has(code)) {
     return new SyncError("ilobby", `the certificate presented for ${host} is not trusted (${code})`, {
@@ -129,21 +235,20 @@ export function describeNetworkError(error: unknown, url: string, viaProxy: bool
     code === "EHOSTUNREACH" ||
     code === "ENETUNREACH"
   ) {
-    // Retryable: returned as a plain Error so the retry loop sees a network failure.
-    return Object.assign(new Error(`cannot connect to ${host} (${code})`), {
+    return new NetworkFailure(
+      `cannot connect to ${host} (${code})`,
       code,
-      hint: viaProxy
+      viaProxy
         ? "check the proxy address in ilobby.proxy or HTTPS_PROXY and that the proxy is running"
         : `${PROXY_HINT}; otherwise check the firewall`,
-    });
+    );
   }
   if (/timeout|aborted/i.test(`${code} ${message} ${(error as Error).name}`)) {
-    return Object.assign(new Error(`${host} did not answer in time`), {
-      code: code || "TIMEOUT",
-      hint: viaProxy
-        ? "check that the proxy is running"
-        : `${PROXY_HINT}; otherwise raise ilobby.timeoutSeconds`,
-    });
+    return new NetworkFailure(
+      `${host} did not answer in time`,
+      code || "TIMEOUT",
+      viaProxy ? "check that the proxy is running" : `${PROXY_HINT}; otherwise raise ilobby.timeoutSeconds`,
+    );
   }
-  return Object.assign(new Error(`request to ${host} failed: ${message}`), { code });
+  return new NetworkFailure(`request to ${host} failed: ${message}`, code);
 }

@@ -9,7 +9,16 @@ import { FormData, fetch } from "undici";
 import type { AddressBookTarget, Clock, CsvPayload, UploadReceipt } from "../../app/ports.ts";
 import { errorCode, errorMessage, SyncError } from "../../core/errors.ts";
 import type { NetworkPath } from "../network/network-path.ts";
-import { describeHttpError, describeNetworkError, HttpStatusError } from "./http-errors.ts";
+import {
+  describeHttpError,
+  describeNetworkError,
+  endpointUrl,
+  HttpStatusError,
+  isHtmlPage,
+  NetworkFailure,
+  notIlobbyAnswer,
+  refusedRedirect,
+} from "./http-errors.ts";
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -61,9 +70,7 @@ function retryAfterMs(error: unknown, now: number): number | undefined {
 
 function isRetryable(error: unknown): boolean {
   if (error instanceof HttpStatusError) return error.status === 429 || error.status >= 500;
-  if (error instanceof SyncError) return false;
-  // Network errors and timeouts: undici reports them as TypeError("fetch failed") with a coded cause.
-  return true;
+  return error instanceof NetworkFailure;
 }
 
 export function createIlobbyClient(options: IlobbyClientOptions): IlobbyClient {
@@ -71,23 +78,33 @@ export function createIlobbyClient(options: IlobbyClientOptions): IlobbyClient {
   const log = options.log ?? (() => {});
   let token: AccessToken | undefined;
 
-  const url = (path: string) => new URL(path, options.baseUrl).toString();
+  const endpoints = {
+    token: endpointUrl(options.baseUrl, options.tokenPath, "ilobby.tokenPath"),
+    upload: endpointUrl(options.baseUrl, options.uploadPath, "ilobby.uploadPath"),
+  };
 
-  async function send(endpoint: "token" | "upload", path: string, init: Parameters<typeof fetch>[1]) {
+  async function send(endpoint: "token" | "upload", init: Parameters<typeof fetch>[1]) {
+    const url = endpoints[endpoint];
     try {
-      const response = await fetch(url(path), {
+      const response = await fetch(url, {
         ...init,
         dispatcher,
+        // Both requests are POSTs carrying the secret or the address book: a redirect is reported, never followed.
+        redirect: "manual",
         signal: AbortSignal.timeout(options.timeoutSeconds * 1000),
       });
+      if (response.status >= 300 && response.status < 400) {
+        await response.body?.cancel();
+        throw refusedRedirect(endpoint, url, response.status, response.headers.get("location"));
+      }
       const text = (await response.text()).slice(0, MAX_RESPONSE_TEXT);
       if (!response.ok)
         throw new HttpStatusError(endpoint, response.status, text, response.headers.get("retry-after"));
+      if (isHtmlPage(text)) throw notIlobbyAnswer(endpoint, url, response.status, text);
       return { status: response.status, text };
     } catch (error) {
-      if (error instanceof HttpStatusError) throw error;
-      const viaProxy = options.network.proxyFor(url(path)) !== undefined;
-      throw describeNetworkError(error, url(path), viaProxy);
+      if (error instanceof HttpStatusError || error instanceof SyncError) throw error;
+      throw describeNetworkError(error, url, options.network.proxyFor(url) !== undefined);
     }
   }
 
@@ -118,12 +135,12 @@ export function createIlobbyClient(options: IlobbyClientOptions): IlobbyClient {
       });
     } catch (error) {
       if (error instanceof HttpStatusError) throw describeHttpError(error, { clientId: options.clientId });
-      if (error instanceof SyncError) throw error;
-      const hint = (error as { hint?: string }).hint;
-      throw new SyncError("ilobby", `${what} failed: ${errorMessage(error)}`, {
+      // A SyncError says its own cause; anything else that is not the network is a bug, reported as one.
+      if (!(error instanceof NetworkFailure)) throw error;
+      throw new SyncError("ilobby", `${what} failed: ${error.message}`, {
         cause:
           what === "upload" ? "the network failed; iLobby may or may not have received the file" : undefined,
-        fix: `${hint ? `${hint}; ` : ""}the last-sync state was not advanced, so it is safe to run again`,
+        fix: `${error.hint ? `${error.hint}; ` : ""}the last-sync state was not advanced, so it is safe to run again`,
         error,
       });
     }
@@ -136,24 +153,35 @@ export function createIlobbyClient(options: IlobbyClientOptions): IlobbyClient {
       client_secret: options.clientSecret,
     });
     const { text } = await withRetries("token request", () =>
-      send("token", options.tokenPath, {
+      send("token", {
         method: "POST",
         body,
         headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
       }),
     );
-    let parsed: { access_token?: unknown; expires_in?: unknown };
+    let json: unknown;
     try {
-      parsed = JSON.parse(text) as typeof parsed;
+      json = JSON.parse(text);
     } catch {
       throw new SyncError("ilobby", "the iLobby token endpoint did not answer with JSON", {
         cause: "ilobby.baseUrl or ilobby.tokenPath may point at something that is not the iLobby API",
         fix: "check ilobby.baseUrl and ilobby.tokenPath",
       });
     }
+    const parsed = (typeof json === "object" && json !== null ? json : {}) as {
+      access_token?: unknown;
+      expires_in?: unknown;
+    };
     if (typeof parsed.access_token !== "string" || parsed.access_token === "") {
-      throw new SyncError("ilobby", "the iLobby token answer has no access_token", {
-        fix: "check ilobby.baseUrl and ilobby.tokenPath",
+      // The shape, never the values: a misnamed field may hold the token itself.
+      const shape =
+        typeof json === "object" && json !== null && !Array.isArray(json)
+          ? `an object with ${Object.keys(json).length ? `the keys ${Object.keys(json).join(", ")}` : "no keys"}`
+          : `JSON ${json === null ? "null" : Array.isArray(json) ? "list" : typeof json}`;
+      throw new SyncError("ilobby", `the iLobby token answer is ${shape}, without an access_token`, {
+        cause:
+          "the endpoint at ilobby.baseUrl and ilobby.tokenPath is not iLobby's token endpoint, or it failed",
+        fix: "check ilobby.baseUrl and ilobby.tokenPath; the state was not advanced, so it is safe to run again",
       });
     }
     // Without expires_in the token is used for this one request only.
@@ -170,10 +198,24 @@ export function createIlobbyClient(options: IlobbyClientOptions): IlobbyClient {
   }
 
   async function formFor(payload: CsvPayload): Promise<FormData> {
-    const file =
-      payload.kind === "text"
-        ? new Blob([payload.text], { type: "text/csv" })
-        : await openAsBlob(payload.path, { type: "text/csv" }); // streamed from disk, never read whole
+    let file: Blob;
+    try {
+      file =
+        payload.kind === "text"
+          ? new Blob([payload.text], { type: "text/csv" })
+          : await openAsBlob(payload.path, { type: "text/csv" }); // streamed from disk, never read whole
+    } catch (error) {
+      // openAsBlob throws at once, without an errno, when the file that was just checked is gone.
+      throw new SyncError(
+        "config",
+        `the CSV file ${(payload as { path: string }).path} can no longer be read`,
+        {
+          cause: "it was moved, deleted or locked after it was checked",
+          fix: "nothing was uploaded and the state was not advanced; run the upload again once the file is in place",
+          error,
+        },
+      );
+    }
     const form = new FormData();
     form.append("file", file, options.uploadFileName ?? "adextract.csv");
     return form;
@@ -190,7 +232,7 @@ export function createIlobbyClient(options: IlobbyClientOptions): IlobbyClient {
       const { status, text } = await withRetries("upload", async () => {
         const bearer = await validToken();
         try {
-          return await send("upload", options.uploadPath, {
+          return await send("upload", {
             method: "POST",
             body: await formFor(payload),
             headers: { authorization: `Bearer ${bearer}` },
@@ -202,7 +244,7 @@ export function createIlobbyClient(options: IlobbyClientOptions): IlobbyClient {
             token = undefined;
             log("upload: iLobby answered 401; requesting a fresh token once");
             const fresh = await validToken();
-            return send("upload", options.uploadPath, {
+            return send("upload", {
               method: "POST",
               body: await formFor(payload),
               headers: { authorization: `Bearer ${fresh}` },

@@ -8,7 +8,7 @@ import { EXIT_CODES, SyncError } from "../../core/errors.ts";
 import { acceptedSites, resolveTargets } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
 import { renderValidationReport } from "../render-csv-check.ts";
-import { renderTarget } from "../render-run.ts";
+import { errorJson, renderTarget } from "../render-run.ts";
 import { ilobbyClientFor, stateStoreFor } from "../wiring.ts";
 
 interface UploadOptions {
@@ -118,6 +118,7 @@ export function registerUpload(program: Command, context: CommandContext): void 
             counts: diffCounts(outcome.diff),
             guard: outcome.guard,
             upload: outcome.upload,
+            error: outcome.error ? errorJson(outcome.error) : undefined,
           }),
         );
         if (outcome.error) {

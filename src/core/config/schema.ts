@@ -12,6 +12,16 @@ const nonEmpty = z.string().trim().min(1, { error: "must not be empty" });
 
 const httpsUrl = z.url({ protocol: /^https$/, error: "must be an https:// URL (TLS is required)" });
 
+/**
+ * A path on baseUrl's own host. URL rules read `//host/x` and `/\\host/x` as another host (and drop tabs and line
+ * breaks first): such a tokenPath once sent the client secret elsewhere.
+ */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what the pattern refuses
+const endpointPath = z.string().regex(/^\/(?![/\\])[^\\\s\x00-\x1f\x7f]*$/, {
+  error:
+    "must be a path on ilobby.baseUrl's host: one leading /, no \\, spaces or control characters (//host/... names another host)",
+});
+
 const ldapUrl = z.url({
   protocol: /^ldaps?$/,
   error: "must be an ldaps:// URL (or ldap:// with startTls: true)",
@@ -57,16 +67,8 @@ export const ilobbySchema = z.strictObject({
   baseUrl: httpsUrl
     .default("https://partnerapi.goilobby.com")
     .meta({ description: "iLobby partner API base URL." }),
-  tokenPath: z
-    .string()
-    .startsWith("/")
-    .default("/auth/connect/token")
-    .meta({ description: "OAuth2 token endpoint path." }),
-  uploadPath: z
-    .string()
-    .startsWith("/")
-    .default("/addressbook/uploadcsv")
-    .meta({ description: "CSV upload path." }),
+  tokenPath: endpointPath.default("/auth/connect/token").meta({ description: "OAuth2 token endpoint path." }),
+  uploadPath: endpointPath.default("/addressbook/uploadcsv").meta({ description: "CSV upload path." }),
   caFile: nonEmpty.optional().meta({
     description: "Extra trusted CA (PEM), e.g. a TLS-inspecting proxy. System and Node roots stay trusted.",
   }),
