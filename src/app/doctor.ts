@@ -4,17 +4,12 @@
  * the reason, so a single run shows everything that is wrong. `init` reuses the same checks to test its answers.
  */
 
-import { bindNameForm, describeBindNameProblem } from "../core/bind-name.ts";
-import { type CheckResult, failed, isUsable, passed, skipped, warned } from "../core/checks.ts";
+import { type CheckResult, failed, isUsable, passed, skipped } from "../core/checks.ts";
 import type { Config } from "../core/config/schema.ts";
-import { assessCoverage, assessTls, attributeCoverage, samplePeople, type TlsFacts } from "../core/doctor.ts";
-import { errorCode, SyncError } from "../core/errors.ts";
-import { type DirectoryEntry, mergeEntriesByDn } from "../core/mapping.ts";
-import { buildQuery } from "../core/plan.ts";
+import { assessTls, type TlsFacts } from "../core/doctor.ts";
+import { SyncError } from "../core/errors.ts";
 import { type ProxyDecision, withoutPassword } from "../core/proxy.ts";
-import { BIND_PASSWORD_SECRET_NAME } from "../core/secret-names.ts";
 import { type ResolvedTarget, resolveTargets, secretNamesFor } from "../core/targets.ts";
-import type { DirectoryQuery } from "./ports.ts";
 
 /** A TLS handshake's facts; trust and host-name problems are reported in them, other failures thrown as SyncErrors. */
 export interface TlsProbe {
@@ -33,12 +28,6 @@ export interface HttpsProbe extends TlsProbe {
 export interface EndpointProbe extends TlsProbe {
   resolve(url: string): Promise<string[]>;
   connect(url: string): Promise<void>;
-}
-
-export interface DirectoryProbe {
-  /** Connects and binds as a run would (fail-over included); returns the URL that worked. */
-  checkBind(): Promise<{ url: string }>;
-  fetchEntries(query: DirectoryQuery): Promise<DirectoryEntry[]>;
 }
 
 export interface TokenSource {
@@ -60,10 +49,12 @@ export interface SecretProbe {
 
 export interface DoctorPorts {
   now(): number;
-  directoryEndpoint: EndpointProbe;
   ilobbyEndpoint: HttpsProbe;
-  /** The directory as a run opens it (bind password from the secrets); throws a SyncError. */
-  openDirectory(): Promise<DirectoryProbe>;
+  /**
+   * The directory source's own checks (for LDAP: DNS, TCP, TLS, bind, searches, groups, attribute coverage), given
+   * the secret checks already run so a check that needs a missing secret is skipped.
+   */
+  directoryChecks(secretChecks: readonly CheckResult[]): Promise<CheckResult[]>;
   /** A token client for a target, with its secret; throws a SyncError. */
   tokenSource(target: ResolvedTarget): Promise<TokenSource>;
   secrets: SecretProbe;
@@ -113,123 +104,6 @@ export async function tlsCheck(url: string, probe: TlsProbe, now: number): Promi
     return withoutUrl(assessTls(`tls:${url}`, `TLS ${url}`, await probe.tls(url), now, probe.renewal), url);
   } catch (error) {
     return withoutUrl(failed(`tls:${url}`, `TLS ${url}`, error), url);
-  }
-}
-
-export function bindNameCheck(bindDn: string): CheckResult {
-  const title = "bind account name";
-  const problem = describeBindNameProblem(bindDn);
-  if (problem) return warned("bind-name", title, problem.cause, problem.fix);
-  const forms = { dn: "a distinguished name", upn: "a UPN", "down-level": "a DOMAIN\\user name" } as const;
-  return passed("bind-name", title, `"${bindDn}" is ${forms[bindNameForm(bindDn) as keyof typeof forms]}`);
-}
-
-export async function bindCheck(bindDn: string, directory: DirectoryProbe): Promise<CheckResult> {
-  const title = `bind as ${bindDn}`;
-  try {
-    const { url } = await directory.checkBind();
-    return passed("bind", title, `bound on ${url}`);
-  } catch (error) {
-    return failed("bind", title, error);
-  }
-}
-
-export interface BaseSearch {
-  check: CheckResult;
-  entries: DirectoryEntry[];
-}
-
-/** The users the run's filter finds under one search base, with the first few by name. */
-export async function searchBaseCheck(
-  config: Config,
-  directory: DirectoryProbe,
-  baseIndex: number,
-): Promise<BaseSearch> {
-  const query = buildQuery(config);
-  const base = query.bases[baseIndex] ?? "";
-  const id = `search:${base}`;
-  const title = `search ${base}`;
-  try {
-    const found = await directory.fetchEntries({ ...query, bases: [base] });
-    // Searched alone, this base is index 0; the coverage check needs its index in the config.
-    const entries = found.map((entry) => ({ ...entry, baseIndexes: [baseIndex] }));
-    const details = [`filter ${query.filter}`];
-    if (entries.length === 0) {
-      return {
-        entries,
-        check: warned(
-          id,
-          title,
-          "no users match under this base",
-          "users must be below this OU; check directory.groups and directory.filter (disabled accounts are left out unless directory.includeDisabled)",
-          details,
-        ),
-      };
-    }
-    details.push(`e.g. ${samplePeople(config, entries).join("; ")}`);
-    return { entries, check: passed(id, title, `${entries.length} users match`, details) };
-  } catch (error) {
-    return { entries: [], check: failed(id, title, error) };
-  }
-}
-
-/** A group in `directory.groups`: that it exists, and how many users in the search bases belong to it. */
-export async function groupCheck(
-  config: Config,
-  directory: DirectoryProbe,
-  group: string,
-): Promise<CheckResult> {
-  const id = `group:${group}`;
-  const title = `group ${group}`;
-  const { nestedGroups } = config.directory;
-  try {
-    const found = await directory.fetchEntries({
-      bases: [group],
-      filter: "(objectClass=group)",
-      attributes: ["cn"],
-      membershipGroups: [],
-      nestedGroups,
-    });
-    if (found.length === 0) {
-      return failed(
-        id,
-        title,
-        new SyncError("config", `"${group}" exists but is not a group`, {
-          fix: "list the group's distinguishedName in directory.groups",
-        }),
-      );
-    }
-  } catch (error) {
-    const missing = errorCode(error instanceof Error ? error.cause : undefined) === "32";
-    return failed(
-      id,
-      title,
-      missing
-        ? new SyncError("directory", `the group "${group}" does not exist`, {
-            cause: "a typo in the group's distinguished name, or the group was renamed or moved",
-            fix: "copy the DN from the group's distinguishedName attribute in AD into directory.groups",
-            error,
-          })
-        : error,
-    );
-  }
-  try {
-    const query = buildQuery({ ...config, directory: { ...config.directory, groups: [group] } });
-    const entries = mergeEntriesByDn(await directory.fetchEntries({ ...query, membershipGroups: [] }));
-    const membership = nestedGroups ? "members, nested groups included" : "direct members";
-    if (entries.length === 0) {
-      return warned(
-        id,
-        title,
-        `no users in the search bases are ${membership}`,
-        "check that the group's members are users below directory.searchBases",
-      );
-    }
-    return passed(id, title, `${entries.length} users in the search bases are ${membership}`, [
-      `e.g. ${samplePeople(config, entries).join("; ")}`,
-    ]);
-  } catch (error) {
-    return failed(id, title, error);
   }
 }
 
@@ -344,58 +218,6 @@ async function stateDirCheck(probe: DoctorPorts["stateDir"]): Promise<CheckResul
 
 // ---- The whole checklist ----
 
-async function directoryChecks(config: Config, ports: DoctorPorts, bindPassword: CheckResult | undefined) {
-  const { directory } = config;
-  const checks: CheckResult[] = [bindNameCheck(directory.bindDn)];
-  const tlsResults: CheckResult[] = [];
-  for (const url of directory.url) {
-    const endpoint = await endpointChecks(url, ports.directoryEndpoint, ports.now());
-    checks.push(...endpoint);
-    const tls = endpoint.at(-1);
-    if (tls) tlsResults.push(tls);
-  }
-  const bases = directory.searchBases.map((searchBase) => searchBase.base);
-  const later = [
-    ...bases.map((base) => ({ id: `search:${base}`, title: `search ${base}` })),
-    ...directory.groups.map((group) => ({ id: `group:${group}`, title: `group ${group}` })),
-    { id: "coverage", title: "attribute coverage" },
-  ];
-  const skipAll = (reason: string) => later.map((check) => skipped(check.id, check.title, reason));
-
-  const bindTitle = `bind as ${directory.bindDn}`;
-  let bind: CheckResult;
-  let opened: DirectoryProbe | undefined;
-  if (!isUsable(bindPassword)) bind = skipped("bind", bindTitle, "the bind-password secret is not available");
-  else if (!tlsResults.some(isUsable))
-    bind = skipped("bind", bindTitle, "no directory URL passed the TLS check");
-  else {
-    try {
-      opened = await ports.openDirectory();
-      bind = await bindCheck(directory.bindDn, opened);
-    } catch (error) {
-      bind = failed("bind", bindTitle, error);
-    }
-  }
-  checks.push(bind);
-  if (!opened || !isUsable(bind)) return [...checks, ...skipAll("the bind did not succeed")];
-
-  const entries: DirectoryEntry[] = [];
-  let searchesOk = true;
-  for (const index of bases.keys()) {
-    const search = await searchBaseCheck(config, opened, index);
-    checks.push(search.check);
-    entries.push(...search.entries);
-    searchesOk &&= isUsable(search.check);
-  }
-  for (const group of directory.groups) checks.push(await groupCheck(config, opened, group));
-  checks.push(
-    searchesOk
-      ? assessCoverage("coverage", "attribute coverage", config, attributeCoverage(config, entries))
-      : skipped("coverage", "attribute coverage", "a search failed"),
-  );
-  return checks;
-}
-
 async function ilobbyChecks(config: Config, ports: DoctorPorts, secrets: readonly CheckResult[]) {
   const checks: CheckResult[] = [];
   const targets = resolveTargets(config);
@@ -438,8 +260,7 @@ export async function runDoctor(config: Config, path: string, ports: DoctorPorts
   const checks: CheckResult[] = [passed("config", "config file", `${path} is valid`)];
   const secrets = await secretChecks(secretNamesFor(config), ports.secrets);
   checks.push(...secrets, await stateDirCheck(ports.stateDir));
-  const bindPassword = secrets.find((check) => check.id === `secret:${BIND_PASSWORD_SECRET_NAME}`);
-  checks.push(...(await directoryChecks(config, ports, bindPassword)));
+  checks.push(...(await ports.directoryChecks(secrets)));
   checks.push(...(await ilobbyChecks(config, ports, secrets)));
   return checks;
 }

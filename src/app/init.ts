@@ -5,26 +5,17 @@
  * On a terminal a failed test shows its fix and asks again; unattended, it stops init with that test's error.
  */
 
+import { bindNameCheck } from "../core/bind-name.ts";
 import { type CheckResult, failed } from "../core/checks.ts";
 import { parseConfigText } from "../core/config/parse.ts";
 import type { Config } from "../core/config/schema.ts";
 import { type ConfigAnswers, renderConfigTemplate } from "../core/config/template.ts";
 import { assessCoverage, attributeCoverage } from "../core/doctor.ts";
 import { SyncError } from "../core/errors.ts";
-import type { DirectoryEntry } from "../core/mapping.ts";
 import { isCountryCode } from "../core/phones.ts";
+import type { SourceRecord } from "../core/source-record.ts";
 import { type ResolvedTarget, resolveTargets } from "../core/targets.ts";
-import {
-  bindCheck,
-  bindNameCheck,
-  type DirectoryProbe,
-  type EndpointProbe,
-  endpointChecks,
-  groupCheck,
-  searchBaseCheck,
-  type TokenSource,
-  tokenCheck,
-} from "./doctor.ts";
+import { type EndpointProbe, endpointChecks, type TokenSource, tokenCheck } from "./doctor.ts";
 
 /** What the flags gave; anything missing is asked for on a terminal. */
 export interface InitGiven {
@@ -57,12 +48,21 @@ export interface InitDialog {
   say(message: string): void;
 }
 
+/** The LDAP directory as init tests its answers: with the bind password typed, against each new draft. */
+export interface InitDirectoryProbe {
+  checkBind(): Promise<CheckResult>;
+  /** The users the draft's filter finds under one of its search bases. */
+  checkSearchBase(draft: Config, baseIndex: number): Promise<{ check: CheckResult; records: SourceRecord[] }>;
+  /** That a group of the draft exists and has members in its search bases. */
+  checkGroup(draft: Config, group: string): Promise<CheckResult>;
+}
+
 export interface InitPorts {
   now(): number;
   /** A path typed by the user (relative to the working directory) as the config file must name it. */
   configPath(path: string): string;
   directoryEndpoint(draft: Config): EndpointProbe;
-  openDirectory(draft: Config, bindPassword: string): Promise<DirectoryProbe>;
+  openDirectory(draft: Config, bindPassword: string): Promise<InitDirectoryProbe>;
   tokenSource(draft: Config, target: ResolvedTarget, clientSecret: string): Promise<TokenSource>;
 }
 
@@ -236,7 +236,7 @@ export async function runInit(
   if (answers.startTls) dialog.say("ldap:// URLs will be upgraded with StartTLS (directory.startTls: true).");
 
   // The bind account: the form of its name, then a real bind with its password.
-  let directory: DirectoryProbe | undefined;
+  let directory: InitDirectoryProbe | undefined;
   let bindDn = given.bindDn;
   for (;;) {
     const question = "Bind account: a UPN (svc-ilobby@corp.example.com), DOMAIN\\user or a DN";
@@ -251,7 +251,7 @@ export async function runInit(
     let bind: CheckResult;
     try {
       directory = await ports.openDirectory(config, password);
-      bind = await bindCheck(answers.bindDn, directory);
+      bind = await directory.checkBind();
     } catch (error) {
       bind = failed("bind", `bind as ${answers.bindDn}`, error);
     }
@@ -261,7 +261,7 @@ export async function runInit(
   }
 
   // Search bases: each searched with the run's filter, showing how many users it holds.
-  const entries: DirectoryEntry[] = [];
+  const records: SourceRecord[] = [];
   const pendingBases = [...given.bases];
   for (;;) {
     let base = pendingBases.shift();
@@ -280,10 +280,10 @@ export async function runInit(
     answers.bases.push(base);
     const config = draft();
     const search =
-      config && directory ? await searchBaseCheck(config, directory, answers.bases.length - 1) : undefined;
+      config && directory ? await directory.checkSearchBase(config, answers.bases.length - 1) : undefined;
     if (search) report(search.check);
     if (!config || (search && mustAskAgain([search.check]))) answers.bases.pop();
-    else if (search) entries.push(...search.entries);
+    else if (search) records.push(...search.records);
   }
 
   // Groups (optional): each must exist and have members below the search bases.
@@ -302,7 +302,7 @@ export async function runInit(
     }
     answers.groups.push(group);
     const config = draft();
-    const check = config && directory ? await groupCheck(config, directory, group) : undefined;
+    const check = config && directory ? await directory.checkGroup(config, group) : undefined;
     if (check) report(check);
     if (!config || (check && mustAskAgain([check]))) answers.groups.pop();
   }
@@ -354,8 +354,8 @@ export async function runInit(
     dialog.say(`"${answer}" is not a two-letter ISO 3166-1 country code such as CA, US, GB or FR`);
   }
   const config = draft();
-  if (config && options.test && entries.length > 0) {
-    report(assessCoverage("coverage", "attribute coverage", config, attributeCoverage(config, entries)));
+  if (config && options.test && records.length > 0) {
+    report(assessCoverage("coverage", "attribute coverage", config, attributeCoverage(config, records)));
   }
   return { answers, secrets, checks };
 }

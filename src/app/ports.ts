@@ -3,23 +3,24 @@
  * real servers. A new source (say Microsoft Graph) or target is a new adapter, not a change to the core.
  */
 import type { Row } from "../core/columns.ts";
-import type { DirectoryEntry } from "../core/mapping.ts";
 
-export interface DirectoryQuery {
-  bases: readonly string[];
-  filter: string;
+import type { SourceQueryDescription, SourceRecord } from "../core/source-record.ts";
+
+export type { SourceQueryDescription, SourceRecord };
+
+export interface DirectoryReadRequest {
+  /** The attributes the mapping reads (lower-case): nothing more is requested. */
   attributes: readonly string[];
-  /** Report, per entry, which of these groups it belongs to (directly, or nested when nestedGroups). */
-  membershipGroups: readonly string[];
-  nestedGroups: boolean;
+  /** The `siteGroups` keys whose membership each record must report. */
+  siteGroups: readonly string[];
+  onProgress?: ((recordsSoFar: number) => void) | undefined;
 }
 
 export interface DirectorySource {
-  /**
-   * Returns every matching entry under every base, or throws a SyncError. It never returns a partial result:
-   * iLobby disables every host missing from an upload.
-   */
-  fetchEntries(query: DirectoryQuery, onProgress?: (entriesSoFar: number) => void): Promise<DirectoryEntry[]>;
+  /** Pages of records in the order the source reads them. Throws SyncError on any failure: the run then uploads nothing. */
+  read(request: DirectoryReadRequest): AsyncIterable<readonly SourceRecord[]>;
+  /** The query `read` would send, for people to check (the LDAP filter, the bases). */
+  describe?(request: DirectoryReadRequest): SourceQueryDescription;
 }
 
 /** A CSV to upload: text built in memory, or a file streamed from disk. */

@@ -9,7 +9,7 @@ import { toCsv } from "../core/csv.ts";
 import { diffUploads, type UploadDiff } from "../core/diff.ts";
 import { type ErrorCategory, EXIT_CODES, isSyncError, SyncError } from "../core/errors.ts";
 import { checkGuard, type GuardPolicy, type GuardVerdict } from "../core/guard.ts";
-import { buildQuery, planFromEntries, type SyncPlan } from "../core/plan.ts";
+import { createPlanBuilder, readRequestFor, type SyncPlan } from "../core/plan.ts";
 import type { ResolvedTarget } from "../core/targets.ts";
 import type {
   AddressBookTarget,
@@ -64,14 +64,16 @@ export interface RunSyncResult {
   durations: { directoryMs: number; totalMs: number };
 }
 
+/** Reads the source page by page, mapping each page as it arrives: only the rows are kept. */
 export async function planSync(
   config: Config,
   directory: DirectorySource,
   onProgress?: (count: number) => void,
-) {
-  const query = buildQuery(config);
-  const entries = await directory.fetchEntries(query, onProgress);
-  return planFromEntries(config, query, entries);
+): Promise<SyncPlan> {
+  const request = { ...readRequestFor(config), onProgress };
+  const builder = createPlanBuilder(config);
+  for await (const page of directory.read(request)) builder.addPage(page);
+  return builder.finish(directory.describe?.(request));
 }
 
 /** One exit code for the whole run: the failure's own code, or "partial" when targets disagree. */

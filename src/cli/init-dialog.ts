@@ -4,13 +4,10 @@
  */
 
 import type { InitDialog, InitSecrets } from "../app/init.ts";
+import { BIND_PASSWORD_SECRET_NAME } from "../core/config/directory-secrets.ts";
 import { SyncError } from "../core/errors.ts";
 import { MINIMUM_SECRET_LENGTH } from "../core/redact.ts";
-import {
-  BIND_PASSWORD_SECRET_NAME,
-  DEFAULT_CLIENT_SECRET_NAME,
-  environmentVariableFor,
-} from "../core/secret-names.ts";
+import { DEFAULT_CLIENT_SECRET_NAME, environmentVariableFor } from "../core/secret-names.ts";
 import { readStream } from "./commands/secret.ts";
 import type { Output } from "./output.ts";
 import { promptHidden, promptLine } from "./prompt.ts";

@@ -5,108 +5,40 @@
  */
 
 import { dirname, resolve } from "node:path";
+import { sourceFor } from "../adapters/directory-sources.ts";
 import { type LoadedConfig, readPemFile } from "../adapters/files/config-file.ts";
 import { configRelativePath } from "../adapters/files/new-config-file.ts";
 import { checkWritableDirectory } from "../adapters/files/writable-directory.ts";
 import { describeNetworkError } from "../adapters/ilobby/http-errors.ts";
-import { tlsOptionsFor } from "../adapters/ldap/ldap-directory.ts";
-import { describeConnectError } from "../adapters/ldap/ldap-errors.ts";
+import { ldapConnector } from "../adapters/ldap/index.ts";
+import { bindCheck, groupCheck, searchBaseCheck } from "../adapters/ldap/ldap-checks.ts";
+import { directoryEndpointProbe } from "../adapters/ldap/ldap-endpoint.ts";
 import { routeFor } from "../adapters/network/network-path.ts";
-import {
-  connectTcp,
-  inspectHttpsTls,
-  inspectTls,
-  resolveHost,
-  type TlsInspection,
-} from "../adapters/network/tls-probe.ts";
-import { trustedCertificates } from "../adapters/network/trust.ts";
+import { factsFrom } from "../adapters/network/tls-facts.ts";
+import { inspectHttpsTls } from "../adapters/network/tls-probe.ts";
 import { resolveSecret } from "../adapters/secrets/secret-sources.ts";
-import type { DoctorPorts, EndpointProbe, HttpsProbe } from "../app/doctor.ts";
+import type { DoctorPorts, HttpsProbe } from "../app/doctor.ts";
 import type { InitPorts } from "../app/init.ts";
-import type { Config } from "../core/config/schema.ts";
-import type { TlsFacts } from "../core/doctor.ts";
+import { BIND_PASSWORD_SECRET_NAME } from "../core/config/directory-secrets.ts";
+import type { Config, LdapDirectoryConfig } from "../core/config/schema.ts";
 import { isSyncError, SyncError } from "../core/errors.ts";
 import { proxyInEffect } from "../core/proxy.ts";
-import { BIND_PASSWORD_SECRET_NAME, environmentVariableFor } from "../core/secret-names.ts";
+import { environmentVariableFor } from "../core/secret-names.ts";
 import type { ResolvedTarget } from "../core/targets.ts";
 import type { Output } from "./output.ts";
-import { directoryFor, type Environment, ilobbyClientFor, keychainFor, stateStoreFor } from "./wiring.ts";
+import {
+  type Environment,
+  ilobbyClientFor,
+  keychainFor,
+  secretsFor,
+  sourceContextFor,
+  stateStoreFor,
+} from "./wiring.ts";
 
 /** Each probe step gets this long: a check must never hang the checklist. */
 const PROBE_TIMEOUT_MS = 10_000;
 /** A token request during a check: one attempt and a short timeout, so a failure shows in seconds. */
 const TOKEN_TIMEOUT_SECONDS = 20;
-
-function factsFrom(inspection: TlsInspection, describe: (error: Error) => unknown): TlsFacts {
-  const { authorizationError } = inspection;
-  return {
-    protocol: inspection.protocol,
-    chain: inspection.chain,
-    trustProblem: authorizationError
-      ? describe(Object.assign(new Error(authorizationError), { code: authorizationError }))
-      : undefined,
-    hostnameProblem: inspection.hostnameError ? describe(inspection.hostnameError) : undefined,
-  };
-}
-
-function hostAndPort(url: URL, defaultPort: number) {
-  return { host: url.hostname.replace(/^\[|\]$/g, ""), port: Number(url.port) || defaultPort };
-}
-
-export interface DirectoryTrust {
-  /** Resolved path of directory.caFile, if set. */
-  caFile?: string | undefined;
-  startTls: boolean;
-}
-
-export function directoryEndpointProbe(trust: DirectoryTrust): EndpointProbe {
-  let ca: Promise<string | string[]> | undefined;
-  const trusted = () =>
-    (ca ??= trust.caFile
-      ? readPemFile(trust.caFile, "directory.caFile")
-      : Promise.resolve(trustedCertificates()));
-  const describe = (error: unknown, url: string) =>
-    isSyncError(error) ? error : describeConnectError(error, url, trust.caFile);
-  const endpoint = (url: string) => {
-    const parsed = new URL(url);
-    return { parsed, ...hostAndPort(parsed, parsed.protocol === "ldaps:" ? 636 : 389) };
-  };
-  return {
-    renewal:
-      "renew the domain controller's LDAPS certificate before it expires (certificate autoenrolment or the Certificates MMC)",
-    async resolve(url) {
-      try {
-        return await resolveHost(endpoint(url).host, PROBE_TIMEOUT_MS);
-      } catch (error) {
-        throw describe(error, url);
-      }
-    },
-    async connect(url) {
-      const { host, port } = endpoint(url);
-      try {
-        await connectTcp(host, port, PROBE_TIMEOUT_MS);
-      } catch (error) {
-        throw describe(error, url);
-      }
-    },
-    async tls(url) {
-      const { parsed, host, port } = endpoint(url);
-      const startTls = parsed.protocol === "ldap:";
-      if (startTls && !trust.startTls) {
-        throw new SyncError("config", `${url}: plain LDAP would send the bind password unencrypted`, {
-          fix: "use ldaps:// (port 636, or 3269 for the Global Catalog) or set directory.startTls: true",
-        });
-      }
-      try {
-        const tls = tlsOptionsFor(parsed, await trusted());
-        const inspection = await inspectTls({ host, port, tls, startTls, timeoutMs: PROBE_TIMEOUT_MS });
-        return factsFrom(inspection, (error) => describe(error, url));
-      } catch (error) {
-        throw describe(error, url);
-      }
-    },
-  };
-}
 
 export interface IlobbyTrust {
   /** Resolved path of ilobby.caFile, if set. */
@@ -167,16 +99,17 @@ export async function doctorPorts(
   const pathOf = (path: string | undefined) => (path ? loaded.resolvePath(path) : undefined);
   return {
     now: () => environment.clock.now(),
-    directoryEndpoint: directoryEndpointProbe({
-      caFile: pathOf(config.directory.caFile),
-      startTls: config.directory.startTls,
-    }),
     ilobbyEndpoint: ilobbyTlsProbe({
       caFile: pathOf(config.ilobby.caFile),
       proxy: config.ilobby.proxy,
       env: environment.env,
     }),
-    openDirectory: () => directoryFor(loaded, environment, output),
+    directoryChecks: (secretChecks) =>
+      sourceFor(config.directory).doctorChecks(config.directory, {
+        ...sourceContextFor(loaded, environment, output),
+        now: () => environment.clock.now(),
+        secretChecks,
+      }),
     tokenSource: (target) => ilobbyClientFor(loaded, forOneAttempt(target), environment, output),
     secrets: {
       async outsideKeychain(name) {
@@ -198,6 +131,13 @@ export async function doctorPorts(
       checkWritable: () => checkWritableDirectory(state.location, "stateDir"),
     },
   };
+}
+
+/** init writes an LDAP config: its draft's directory block is always one. */
+function ldapBlock(draft: Config): LdapDirectoryConfig {
+  if (draft.directory.type !== "ldap")
+    throw new Error(`init drafted a ${draft.directory.type} directory block`);
+  return draft.directory;
 }
 
 /**
@@ -225,17 +165,29 @@ export function initPorts(options: {
   return {
     now: () => environment.clock.now(),
     configPath: (path) => configRelativePath(resolve(options.cwd, path), folder),
-    directoryEndpoint: (draft) =>
-      directoryEndpointProbe({
-        caFile: draft.directory.caFile ? resolve(folder, draft.directory.caFile) : undefined,
-        startTls: draft.directory.startTls,
-      }),
-    openDirectory: (draft, password) =>
-      directoryFor(
-        loadedDraft(draft),
-        withSecret(environmentVariableFor(BIND_PASSWORD_SECRET_NAME), password),
-        output,
-      ),
+    directoryEndpoint: (draft) => {
+      const block = ldapBlock(draft);
+      return directoryEndpointProbe({
+        caFile: block.caFile ? resolve(folder, block.caFile) : undefined,
+        startTls: block.startTls,
+      });
+    },
+    async openDirectory(draft, password) {
+      const block = ldapBlock(draft);
+      const loaded = loadedDraft(draft);
+      const withPassword = withSecret(environmentVariableFor(BIND_PASSWORD_SECRET_NAME), password);
+      const connect = await ldapConnector(block, {
+        secrets: secretsFor(withPassword, draft),
+        resolvePath: loaded.resolvePath,
+        verbose: (message) => output.verbose(message),
+        redact: (value) => output.redactor.add(value),
+      });
+      return {
+        checkBind: () => bindCheck(block.bindDn, connect(block)),
+        checkSearchBase: (next, baseIndex) => searchBaseCheck(next, connect(ldapBlock(next)), baseIndex),
+        checkGroup: (next, group) => groupCheck(next, ldapBlock(next), connect, group),
+      };
+    },
     tokenSource: (draft, target, secret) =>
       ilobbyClientFor(
         loadedDraft(draft),

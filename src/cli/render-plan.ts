@@ -5,9 +5,18 @@ import { countByReason, type SyncPlan } from "../core/plan.ts";
 
 const EXAMPLES = 5;
 
+/** The source's query as one JSON object: `{ type: "ldap", filter, searchBases, attributes }`. */
+function queryJson(plan: SyncPlan) {
+  if (!plan.query) return undefined;
+  return {
+    type: plan.query.type,
+    ...Object.fromEntries(plan.query.details.map((detail) => [detail.key, detail.value])),
+  };
+}
+
 export function planSummaryJson(plan: SyncPlan) {
   return {
-    query: plan.query,
+    query: queryJson(plan),
     found: plan.entriesFound,
     toUpload: plan.rows.length,
     recordsPerSite: plan.recordsPerSite,
@@ -65,9 +74,7 @@ function table(rows: readonly (readonly string[])[]): string[] {
 export function renderPlan(plan: SyncPlan, options: { verbose: boolean; firstRows?: number }): string {
   const lines: string[] = [];
   if (options.verbose) {
-    lines.push(`LDAP filter: ${plan.query.filter}`);
-    lines.push(`Search bases: ${plan.query.bases.join(" | ")}`);
-    lines.push(`Attributes: ${plan.query.attributes.join(", ")}`);
+    for (const detail of plan.query?.details ?? []) lines.push(`${detail.label}: ${detail.value}`);
   }
   const perSite = Object.entries(plan.recordsPerSite)
     .map(([site, count]) => `${site || "(no SITE)"} ${count}`)
@@ -79,7 +86,7 @@ export function renderPlan(plan: SyncPlan, options: { verbose: boolean; firstRow
     .join(", ");
   lines.push(`Skipped:   ${plan.skipped.length}${reasons ? ` (${reasons})` : ""}`);
   const shownSkips = options.verbose ? plan.skipped : plan.skipped.slice(0, EXAMPLES);
-  for (const skip of shownSkips) lines.push(`  - ${skip.dn}: ${skip.message}`);
+  for (const skip of shownSkips) lines.push(`  - ${skip.ref}: ${skip.message}`);
   if (shownSkips.length < plan.skipped.length) {
     lines.push(`  ... ${plan.skipped.length - shownSkips.length} more (use --verbose or --json for all)`);
   }

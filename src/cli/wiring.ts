@@ -12,7 +12,6 @@ import type { Clock } from "../app/ports.ts";
 import { systemClock } from "../app/ports.ts";
 import { DEFAULT_KEYCHAIN_SERVICE } from "../core/config/defaults.ts";
 import type { Config } from "../core/config/schema.ts";
-import { BIND_PASSWORD_SECRET_NAME } from "../core/secret-names.ts";
 import type { ResolvedTarget } from "../core/targets.ts";
 import type { Output } from "./output.ts";
 
@@ -37,28 +36,20 @@ export function secretsFor(environment: Environment, config: Config) {
   return createSecretSource({ env: environment.env, keychain: keychainFor(environment, config) });
 }
 
+/** The source `directory.type` selects, with its secrets from the keychain or environment (redacted everywhere). */
 export async function directoryFor(loaded: LoadedConfig, environment: Environment, output: Output) {
-  const { directory } = loaded.config;
-  const password = await secretsFor(environment, loaded.config).get(BIND_PASSWORD_SECRET_NAME);
-  output.redactor.add(password);
-  const [{ readPemFile }, { trustedCertificates }, { createLdapDirectory }] = await Promise.all([
-    import("../adapters/files/config-file.ts"),
-    import("../adapters/network/trust.ts"),
-    import("../adapters/ldap/ldap-directory.ts"),
-  ]);
-  const caFile = directory.caFile ? loaded.resolvePath(directory.caFile) : undefined;
-  const ca = caFile ? await readPemFile(caFile, "directory.caFile") : trustedCertificates();
-  return createLdapDirectory({
-    urls: directory.url,
-    bindDn: directory.bindDn,
-    password,
-    ca,
-    caFile,
-    startTls: directory.startTls,
-    pageSize: directory.pageSize,
-    timeoutSeconds: directory.timeoutSeconds,
-    log: (message) => output.verbose(message),
-  });
+  const { openDirectorySource } = await import("../adapters/directory-sources.ts");
+  return openDirectorySource(sourceContextFor(loaded, environment, output));
+}
+
+export function sourceContextFor(loaded: LoadedConfig, environment: Environment, output: Output) {
+  return {
+    config: loaded.config,
+    secrets: secretsFor(environment, loaded.config),
+    resolvePath: loaded.resolvePath,
+    verbose: (message: string) => output.verbose(message),
+    redact: (value: string | undefined) => output.redactor.add(value),
+  };
 }
 
 export async function ilobbyClientFor(

@@ -5,9 +5,10 @@
 import { type CheckResult, failed, passed, warned } from "./checks.ts";
 import type { Config } from "./config/schema.ts";
 import { isSyncError } from "./errors.ts";
-import { type DirectoryEntry, mapEntries } from "./mapping.ts";
+import { mapRecords } from "./mapping.ts";
 import { countPhoneChanges, type PhoneSampleCounts } from "./phones.ts";
-import { buildQuery, planFromEntries } from "./plan.ts";
+import { planFromRecords } from "./plan.ts";
+import type { SourceRecord } from "./source-record.ts";
 
 // ---- TLS ----
 
@@ -76,18 +77,17 @@ const SAMPLE_SIZE = 3;
 /** "Amelia Hartley <amelia.hartley@example.test>" for the first few entries, as the mapping would name them. */
 export function samplePeople(
   config: Config,
-  entries: readonly DirectoryEntry[],
+  records: readonly SourceRecord[],
   count = SAMPLE_SIZE,
 ): string[] {
-  return entries.slice(0, count).map((entry) => {
-    const { records } = mapEntries([entry], {
+  return records.slice(0, count).map((record) => {
+    const { records: mapped } = mapRecords([record], {
       mapping: config.mapping,
-      searchBases: config.directory.searchBases,
       siteGroups: undefined,
       sites: undefined,
     });
-    const row = records[0]?.row;
-    if (!row) return `${entry.dn} (no EMAIL)`;
+    const row = mapped[0]?.row;
+    if (!row) return `${record.ref} (no EMAIL)`;
     const name = [row.FIRSTNAME, row.LASTNAME].filter(Boolean).join(" ");
     return name ? `${name} <${row.EMAIL}>` : row.EMAIL;
   });
@@ -113,11 +113,10 @@ export interface AttributeCoverage {
   phones?: PhoneSampleCounts;
 }
 
-export function attributeCoverage(config: Config, entries: readonly DirectoryEntry[]): AttributeCoverage {
-  // SITE is judged here, not by mapEntries, so the values outside `sites` can be listed.
-  const mapped = mapEntries(entries, {
+export function attributeCoverage(config: Config, records: readonly SourceRecord[]): AttributeCoverage {
+  // SITE is judged here, not by mapRecords, so the values outside `sites` can be listed.
+  const mapped = mapRecords(records, {
     mapping: config.mapping,
-    searchBases: config.directory.searchBases,
     siteGroups: config.siteGroups,
     sites: undefined,
   });
@@ -139,7 +138,7 @@ export function attributeCoverage(config: Config, entries: readonly DirectoryEnt
     sitesOutside: [...outside]
       .map(([site, users]) => ({ site, users }))
       .sort((a, b) => b.users - a.users || (a.site < b.site ? -1 : 1)),
-    uploadable: planFromEntries(config, buildQuery(config), entries).rows.length,
+    uploadable: planFromRecords(config, records).rows.length,
     ...(config.phones && config.phones.format !== "asIs"
       ? { phones: countPhoneChanges(rows, config.phones) }
       : {}),

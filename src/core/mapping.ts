@@ -1,43 +1,31 @@
 /**
- * Maps directory entries to iLobby rows. Pure: the same entries and settings always give the same rows, in the
- * same order, with the same list of skipped records and why.
+ * Maps source records to iLobby rows. Pure: the same records and settings always give the same rows, in the same
+ * order, with the same list of skipped records and why, whatever order the source returned them in.
  */
 import picomatch from "picomatch";
-import { COLUMNS, type Column, MAX_NAME_LENGTH, type Row } from "./columns.ts";
+import { COLUMNS, MAX_NAME_LENGTH, type Row } from "./columns.ts";
 import type { ColumnRuleInput, MappingConfig } from "./config/schema.ts";
 import { emailKey, isWellFormedEmail } from "./email.ts";
 import { checkSite, describeSiteProblem } from "./sites.ts";
-
-/** One object found by a directory source. Attribute names are lower-case (LDAP names are case-insensitive). */
-export interface DirectoryEntry {
-  dn: string;
-  /** A single value may be a plain string (the LDAP adapter keeps them so: it saves memory at 100,000 users). */
-  attributes: Readonly<Record<string, string | readonly string[]>>;
-  /** Indexes into the configured search bases under which this entry was found. */
-  baseIndexes: readonly number[];
-  /** The site groups (from `siteGroups`) this entry is a member of, as the DNs written in the config. */
-  siteGroups?: readonly string[];
-}
-
-export interface SearchBase {
-  base: string;
-  site?: string | undefined;
-}
+import type { SourceRecord } from "./source-record.ts";
 
 export interface MappingOptions {
   mapping: MappingConfig;
-  searchBases: readonly SearchBase[];
-  /** Group DN -> SITE, in config order: the first group the entry belongs to wins. */
+  /** Group key -> SITE, in config order: the first group the record belongs to wins. */
   siteGroups?: Readonly<Record<string, string>> | undefined;
   sites?: readonly string[] | undefined;
 }
 
+/** Where a row's SITE came from: the source's placement (LDAP searchBases[].site), a site group, the mapping. */
 export type SiteSource = "base" | "group" | "attribute" | "default" | "none";
 
 export interface MappedRecord {
-  dn: string;
+  ref: string;
+  stableId?: string | undefined;
   row: Row;
   siteSource: SiteSource;
+  /** Which source found it (0 = the first): with several sources, the first one that has a person wins. */
+  sourceIndex: number;
 }
 
 export type SkipReason =
@@ -49,14 +37,14 @@ export type SkipReason =
   | "no-target";
 
 export interface SkippedRecord {
-  dn: string;
+  ref: string;
   email: string;
   reason: SkipReason;
   message: string;
 }
 
 export interface RecordWarning {
-  dn: string;
+  ref: string;
   email: string;
   message: string;
 }
@@ -101,9 +89,9 @@ export function attributesNeeded(mapping: MappingConfig): string[] {
   return [...names].sort();
 }
 
-function firstValue(entry: DirectoryEntry, attributes: readonly string[]): string {
+function firstValue(record: SourceRecord, attributes: readonly string[]): string {
   for (const attribute of attributes) {
-    const values = entry.attributes[attribute];
+    const values = record.attributes[attribute];
     if (typeof values === "string") {
       const trimmed = values.trim();
       if (trimmed !== "") return trimmed;
@@ -117,76 +105,50 @@ function firstValue(entry: DirectoryEntry, attributes: readonly string[]): strin
   return "";
 }
 
-function applyRule(entry: DirectoryEntry, rule: ColumnRule): { value: string; fromFallback: boolean } {
+function applyRule(record: SourceRecord, rule: ColumnRule): { value: string; fromFallback: boolean } {
   if (rule.value !== undefined) return { value: rule.value, fromFallback: false };
-  const raw = firstValue(entry, rule.attributes);
+  const raw = firstValue(record, rule.attributes);
   if (raw === "") return { value: rule.fallback ?? "", fromFallback: rule.fallback !== undefined };
   return { value: rule.translate?.(raw) ?? raw, fromFallback: false };
-}
-
-/** The site of the bases (from `searchBases[].site`) under which the directory found this entry. */
-function siteFromBases(entry: DirectoryEntry, searchBases: readonly SearchBase[]): string | undefined {
-  // With overlapping bases, the most specific (longest) base that names a site wins.
-  let best: SearchBase | undefined;
-  for (const index of entry.baseIndexes) {
-    const base = searchBases[index];
-    if (base?.site && (!best || base.base.length > best.base.length)) best = base;
-  }
-  return best?.site;
-}
-
-function siteFromGroups(entry: DirectoryEntry, siteGroups: MappingOptions["siteGroups"]): string | undefined {
-  if (!siteGroups || !entry.siteGroups?.length) return undefined;
-  const memberOf = new Set(entry.siteGroups.map((group) => group.toLowerCase()));
-  return Object.entries(siteGroups).find(([group]) => memberOf.has(group.toLowerCase()))?.[1];
-}
-
-/** The same object found under several (overlapping) bases is one record. */
-export function mergeEntriesByDn(entries: readonly DirectoryEntry[]): DirectoryEntry[] {
-  const byDn = new Map<string, DirectoryEntry>();
-  for (const entry of entries) {
-    const key = entry.dn.toLowerCase();
-    const existing = byDn.get(key);
-    if (existing) {
-      byDn.set(key, {
-        ...existing,
-        baseIndexes: [...new Set([...existing.baseIndexes, ...entry.baseIndexes])].sort((a, b) => a - b),
-        siteGroups: [...new Set([...(existing.siteGroups ?? []), ...(entry.siteGroups ?? [])])],
-      });
-    } else {
-      byDn.set(key, entry);
-    }
-  }
-  return [...byDn.values()];
 }
 
 export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function mapEntries(entries: readonly DirectoryEntry[], options: MappingOptions): MappingResult {
-  const rules = Object.fromEntries(
-    COLUMNS.map((column) => [column, compileRule(options.mapping[column])]),
-  ) as Record<Column, ColumnRule>;
-  const skipped: SkippedRecord[] = [];
-  const warnings: RecordWarning[] = [];
-  const candidates: MappedRecord[] = [];
+export type RecordOutcome =
+  | { kind: "record"; record: MappedRecord; warnings: RecordWarning[] }
+  | { kind: "skipped"; skipped: SkippedRecord };
 
-  for (const entry of mergeEntriesByDn(entries)) {
+/** Compiles the mapping once; the returned function maps one record as it arrives from the source. */
+export function createRecordMapper(
+  options: MappingOptions,
+): (record: SourceRecord, sourceIndex?: number) => RecordOutcome {
+  const rules = COLUMNS.map((column) => [column, compileRule(options.mapping[column])] as const);
+  // Group keys compare case-insensitively (DNs); the first group in config order wins.
+  const siteGroups = Object.entries(options.siteGroups ?? {}).map(
+    ([group, site]) => [group.toLowerCase(), site] as const,
+  );
+  const siteOfGroups = (groups: readonly string[] | undefined): string | undefined => {
+    if (!groups?.length || siteGroups.length === 0) return undefined;
+    const memberOf = new Set(groups.map((group) => group.toLowerCase()));
+    return siteGroups.find(([group]) => memberOf.has(group))?.[1];
+  };
+
+  return (record, sourceIndex = 0) => {
     const row = {} as Row;
     let siteFromFallback = false;
-    for (const column of COLUMNS) {
-      const { value, fromFallback } = applyRule(entry, rules[column]);
+    for (const [column, rule] of rules) {
+      const { value, fromFallback } = applyRule(record, rule);
       row[column] = value;
       if (column === "SITE") siteFromFallback = fromFallback;
     }
 
-    // SITE precedence: the search base's site, then a site group, then the SITE mapping, then its default.
+    // SITE precedence: the source's placement, then a site group, then the SITE mapping, then its default.
     let siteSource: SiteSource = "none";
-    const baseSite = siteFromBases(entry, options.searchBases);
-    const groupSite = baseSite === undefined ? siteFromGroups(entry, options.siteGroups) : undefined;
-    if (baseSite !== undefined) {
-      row.SITE = baseSite;
+    const groupSite = record.site === undefined ? siteOfGroups(record.groups) : undefined;
+    if (record.site !== undefined) {
+      row.SITE = record.site;
       siteSource = "base";
     } else if (groupSite !== undefined) {
       row.SITE = groupSite;
@@ -195,58 +157,101 @@ export function mapEntries(entries: readonly DirectoryEntry[], options: MappingO
       siteSource = siteFromFallback ? "default" : "attribute";
     }
 
-    const skip = (reason: SkipReason, message: string) =>
-      skipped.push({ dn: entry.dn, email: row.EMAIL, reason, message });
-    if (row.EMAIL === "") {
-      skip("no-email", "no EMAIL: none of the EMAIL attributes has a value");
-      continue;
-    }
-    if (!isWellFormedEmail(row.EMAIL)) {
-      skip("invalid-email", `EMAIL "${row.EMAIL}" is not a well-formed address`);
-      continue;
-    }
+    const skip = (reason: SkipReason, message: string): RecordOutcome => ({
+      kind: "skipped",
+      skipped: { ref: record.ref, email: row.EMAIL, reason, message },
+    });
+    if (row.EMAIL === "") return skip("no-email", "no EMAIL: none of the EMAIL attributes has a value");
+    if (!isWellFormedEmail(row.EMAIL))
+      return skip("invalid-email", `EMAIL "${row.EMAIL}" is not a well-formed address`);
     const site = checkSite(row.SITE, options.sites);
     if (!site.ok) {
-      skip(site.reason === "missing" ? "missing-site" : "unknown-site", describeSiteProblem(row.SITE, site));
-      continue;
+      return skip(
+        site.reason === "missing" ? "missing-site" : "unknown-site",
+        describeSiteProblem(row.SITE, site),
+      );
     }
+    const warnings: RecordWarning[] = [];
     for (const column of ["FIRSTNAME", "LASTNAME"] as const) {
       if (row[column].length > MAX_NAME_LENGTH) {
         warnings.push({
-          dn: entry.dn,
+          ref: record.ref,
           email: row.EMAIL,
           message: `${column} is longer than ${MAX_NAME_LENGTH} characters; iLobby may not sync it`,
         });
       }
     }
-    candidates.push({ dn: entry.dn, row, siteSource });
-  }
+    return {
+      kind: "record",
+      record: { ref: record.ref, stableId: record.stableId, row, siteSource, sourceIndex },
+      warnings,
+    };
+  };
+}
 
-  // Duplicate EMAILs (iLobby's match key, case-insensitive): the entry whose DN sorts first is kept, the
-  // others are reported. Deterministic whatever order the directory returns entries in. The keys are computed
-  // once per record, not once per comparison (a 100,000-person sort makes millions of comparisons).
+/**
+ * Duplicate EMAILs (iLobby's match key, case-insensitive): the record of the first source is kept, and within a
+ * source the one whose ref (DN) sorts first; the others are reported. Deterministic whatever order the sources
+ * return records in. Returns the kept records sorted by EMAIL key. The keys are computed once per record, not once
+ * per comparison (a 100,000-person sort makes millions of comparisons).
+ */
+export function keepOnePerEmail(candidates: readonly MappedRecord[]): {
+  records: MappedRecord[];
+  duplicates: SkippedRecord[];
+} {
   const keyed = candidates.map((candidate) => ({
     candidate,
     email: emailKey(candidate.row.EMAIL),
-    dn: candidate.dn.toLowerCase(),
+    ref: candidate.ref.toLowerCase(),
   }));
-  keyed.sort((a, b) => compareText(a.email, b.email) || compareText(a.dn, b.dn));
+  keyed.sort(
+    (a, b) =>
+      compareText(a.email, b.email) ||
+      a.candidate.sourceIndex - b.candidate.sourceIndex ||
+      compareText(a.ref, b.ref),
+  );
   const records: MappedRecord[] = [];
+  const duplicates: SkippedRecord[] = [];
   let keptEmail: string | undefined;
   for (const { candidate, email } of keyed) {
     const kept = records.at(-1);
     if (kept && keptEmail === email) {
-      skipped.push({
-        dn: candidate.dn,
+      const why =
+        kept.sourceIndex < candidate.sourceIndex ? "it comes from an earlier source" : "its DN sorts first";
+      duplicates.push({
+        ref: candidate.ref,
         email: candidate.row.EMAIL,
         reason: "duplicate-email",
-        message: `EMAIL "${candidate.row.EMAIL}" is also used by ${kept.dn}, which is kept (its DN sorts first)`,
+        message: `EMAIL "${candidate.row.EMAIL}" is also used by ${kept.ref}, which is kept (${why})`,
       });
       continue;
     }
     records.push(candidate);
     keptEmail = email;
   }
-  skipped.sort((a, b) => compareText(a.dn.toLowerCase(), b.dn.toLowerCase()));
-  return { records, skipped, warnings };
+  return { records, duplicates };
+}
+
+export function compareSkipped(a: { ref: string }, b: { ref: string }): number {
+  return compareText(a.ref.toLowerCase(), b.ref.toLowerCase());
+}
+
+/** Maps a whole list of records at once (doctor's coverage, tests); a run maps page by page (core/plan.ts). */
+export function mapRecords(records: readonly SourceRecord[], options: MappingOptions): MappingResult {
+  const mapRecord = createRecordMapper(options);
+  const skipped: SkippedRecord[] = [];
+  const warnings: RecordWarning[] = [];
+  const candidates: MappedRecord[] = [];
+  for (const record of records) {
+    const outcome = mapRecord(record);
+    if (outcome.kind === "skipped") skipped.push(outcome.skipped);
+    else {
+      candidates.push(outcome.record);
+      warnings.push(...outcome.warnings);
+    }
+  }
+  const { records: kept, duplicates } = keepOnePerEmail(candidates);
+  skipped.push(...duplicates);
+  skipped.sort(compareSkipped);
+  return { records: kept, skipped, warnings };
 }

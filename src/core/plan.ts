@@ -1,29 +1,27 @@
-/** From config and directory entries to the exact rows a run would upload. Pure. */
+/**
+ * From config and source records to the exact rows a run would upload. Pure. Records are mapped page by page as
+ * the source yields them, so only the rows (never the source's attribute objects) are held until the plan is made.
+ */
 import type { Row } from "./columns.ts";
 import type { Config } from "./config/schema.ts";
-import { buildUserFilter } from "./ldap-filter.ts";
 import {
   attributesNeeded,
-  compareText,
-  type DirectoryEntry,
+  compareSkipped,
+  createRecordMapper,
+  keepOnePerEmail,
+  type MappedRecord,
   type MappingResult,
-  mapEntries,
+  type RecordWarning,
+  type SkippedRecord,
 } from "./mapping.ts";
 import { AS_IS, normaliseRowPhones, type PhoneReport } from "./phones.ts";
+import type { SourceQueryDescription, SourceRecord } from "./source-record.ts";
 import { assignToTargets, resolveTargets, type TargetRows } from "./targets.ts";
 
-export interface DirectoryQueryPlan {
-  bases: string[];
-  filter: string;
-  attributes: string[];
-  /** Groups whose (nested) members must be known, for `siteGroups`. */
-  membershipGroups: string[];
-  nestedGroups: boolean;
-}
-
 export interface SyncPlan extends MappingResult {
-  query: DirectoryQueryPlan;
-  /** Distinct directory objects found (after merging overlapping bases). */
+  /** What the source asked its server for (absent for a source that cannot say). */
+  query: SourceQueryDescription | undefined;
+  /** Distinct directory objects found (a source merges overlapping searches itself). */
   entriesFound: number;
   /** Every record that passed the checks, sorted by EMAIL. */
   rows: Row[];
@@ -34,58 +32,79 @@ export interface SyncPlan extends MappingResult {
   phones: PhoneReport[];
 }
 
-export function buildQuery(config: Config): DirectoryQueryPlan {
-  const { directory } = config;
-  return {
-    bases: directory.searchBases.map((searchBase) => searchBase.base),
-    filter: buildUserFilter({
-      groups: directory.groups,
-      nestedGroups: directory.nestedGroups,
-      includeDisabled: directory.includeDisabled,
-      filter: directory.filter,
-    }),
-    attributes: attributesNeeded(config.mapping),
-    membershipGroups: Object.keys(config.siteGroups ?? {}),
-    nestedGroups: directory.nestedGroups,
-  };
+/** What a run asks every source for: the mapped attributes and the site groups' membership. */
+export function readRequestFor(config: Config): { attributes: string[]; siteGroups: string[] } {
+  return { attributes: attributesNeeded(config.mapping), siteGroups: Object.keys(config.siteGroups ?? {}) };
 }
 
-export function planFromEntries(
-  config: Config,
-  query: DirectoryQueryPlan,
-  entries: readonly DirectoryEntry[],
-): SyncPlan {
-  const mapped = mapEntries(entries, {
+export interface PlanBuilder {
+  /** Maps one page of records from source `sourceIndex` (0 = the first); the records are not kept. */
+  addPage(records: readonly SourceRecord[], sourceIndex?: number): void;
+  readonly recordsSeen: number;
+  finish(query?: SourceQueryDescription): SyncPlan;
+}
+
+export function createPlanBuilder(config: Config): PlanBuilder {
+  const mapRecord = createRecordMapper({
     mapping: config.mapping,
-    searchBases: config.directory.searchBases,
     siteGroups: config.siteGroups,
     sites: config.sites,
   });
-  const policy = config.phones ?? AS_IS;
+  const phonePolicy = config.phones ?? AS_IS;
+  const candidates: MappedRecord[] = [];
+  const skipped: SkippedRecord[] = [];
+  const warnings: RecordWarning[] = [];
   const phoneReports: PhoneReport[] = [];
-  const normalised = mapped.records.map((record) => {
-    const { row, reports } = normaliseRowPhones(record.row, record.dn, policy);
-    for (const report of reports) phoneReports.push(report);
-    return row === record.row ? record : { ...record, row };
-  });
-  const { perTarget, uncovered } = assignToTargets(normalised, resolveTargets(config));
-  const uncoveredDns = new Set(uncovered.map((skip) => skip.dn));
-  const records = normalised.filter((record) => !uncoveredDns.has(record.dn));
-  const recordsPerSite: Record<string, number> = {};
-  for (const record of records) recordsPerSite[record.row.SITE] = (recordsPerSite[record.row.SITE] ?? 0) + 1;
+  let recordsSeen = 0;
   return {
-    records,
-    skipped: [...mapped.skipped, ...uncovered].sort((a, b) =>
-      compareText(a.dn.toLowerCase(), b.dn.toLowerCase()),
-    ),
-    warnings: mapped.warnings,
-    query,
-    entriesFound: mapped.records.length + mapped.skipped.length,
-    rows: records.map((record) => record.row),
-    recordsPerSite,
-    targets: perTarget,
-    phones: phoneReports.filter((report) => !uncoveredDns.has(report.ref)),
+    addPage(records, sourceIndex = 0) {
+      recordsSeen += records.length;
+      for (const record of records) {
+        const outcome = mapRecord(record, sourceIndex);
+        if (outcome.kind === "skipped") skipped.push(outcome.skipped);
+        else {
+          const { record: mapped } = outcome;
+          const { row, reports } = normaliseRowPhones(mapped.row, mapped.ref, phonePolicy);
+          for (const report of reports) phoneReports.push(report);
+          candidates.push(row === mapped.row ? mapped : { ...mapped, row });
+          if (outcome.warnings.length > 0) warnings.push(...outcome.warnings);
+        }
+      }
+    },
+    get recordsSeen() {
+      return recordsSeen;
+    },
+    finish(query) {
+      const { records: kept, duplicates } = keepOnePerEmail(candidates);
+      candidates.length = 0;
+      const { perTarget, covered: records, uncovered } = assignToTargets(kept, resolveTargets(config));
+      const uncoveredRefs = new Set(uncovered.map((skip) => skip.ref));
+      const recordsPerSite: Record<string, number> = {};
+      for (const record of records)
+        recordsPerSite[record.row.SITE] = (recordsPerSite[record.row.SITE] ?? 0) + 1;
+      return {
+        records,
+        skipped: [...skipped, ...duplicates, ...uncovered].sort(compareSkipped),
+        warnings,
+        query,
+        entriesFound: recordsSeen,
+        rows: records.map((record) => record.row),
+        recordsPerSite,
+        targets: perTarget,
+        phones:
+          uncoveredRefs.size > 0
+            ? phoneReports.filter((report) => !uncoveredRefs.has(report.ref))
+            : phoneReports,
+      };
+    },
   };
+}
+
+/** A plan from a list of records at once (doctor's coverage, tests). */
+export function planFromRecords(config: Config, records: readonly SourceRecord[]): SyncPlan {
+  const builder = createPlanBuilder(config);
+  builder.addPage(records);
+  return builder.finish();
 }
 
 export function countByReason<T extends { reason: string }>(items: readonly T[]): Record<string, number> {

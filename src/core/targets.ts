@@ -3,9 +3,10 @@
  * every record; with `targets` each record goes to the targets whose `sites` include its SITE.
  */
 import type { Row } from "./columns.ts";
+import { directorySecretNames } from "./config/directory-secrets.ts";
 import type { Config, IlobbyConfig } from "./config/schema.ts";
 import type { MappedRecord, SkippedRecord } from "./mapping.ts";
-import { BIND_PASSWORD_SECRET_NAME, DEFAULT_CLIENT_SECRET_NAME } from "./secret-names.ts";
+import { DEFAULT_CLIENT_SECRET_NAME } from "./secret-names.ts";
 
 export const SINGLE_TARGET_NAME = "default";
 
@@ -42,10 +43,13 @@ export function resolveTargets(config: Config): ResolvedTarget[] {
   }));
 }
 
-/** Every secret a sync with this config reads: each target's client secret, then the bind password. */
+/** Every secret a sync with this config reads: each target's client secret, then the directory source's. */
 export function secretNamesFor(config: Config): string[] {
   return [
-    ...new Set([...resolveTargets(config).map((target) => target.secretName), BIND_PASSWORD_SECRET_NAME]),
+    ...new Set([
+      ...resolveTargets(config).map((target) => target.secretName),
+      ...directorySecretNames(config.directory),
+    ]),
   ];
 }
 
@@ -58,27 +62,29 @@ export interface TargetRows {
 export function assignToTargets(
   records: readonly MappedRecord[],
   targets: readonly ResolvedTarget[],
-): { perTarget: TargetRows[]; uncovered: SkippedRecord[] } {
+): { perTarget: TargetRows[]; covered: MappedRecord[]; uncovered: SkippedRecord[] } {
   const perTarget = targets.map((target) => ({ target, rows: [] as Row[] }));
+  const covered: MappedRecord[] = [];
   const uncovered: SkippedRecord[] = [];
   for (const record of records) {
-    let covered = false;
+    let isCovered = false;
     for (const entry of perTarget) {
       if (!entry.target.sites || entry.target.sites.includes(record.row.SITE)) {
         entry.rows.push(record.row);
-        covered = true;
+        isCovered = true;
       }
     }
-    if (!covered) {
+    if (isCovered) covered.push(record);
+    else {
       uncovered.push({
-        dn: record.dn,
+        ref: record.ref,
         email: record.row.EMAIL,
         reason: "no-target",
         message: `SITE "${record.row.SITE}" is not covered by any target's sites`,
       });
     }
   }
-  return { perTarget, uncovered };
+  return { perTarget, covered, uncovered };
 }
 
 /**

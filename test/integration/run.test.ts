@@ -284,6 +284,21 @@ describe("run failures", () => {
     expect(result.stderr).toMatch(/search base "OU=Ofices,DC=corp,DC=example,DC=test" does not exist/);
   });
 
+  it("a malformed directory.filter is a config error naming the key and its line, before any connection", async () => {
+    const config = writeConfig((config) => {
+      config.directory.filter = "(&(title=*)(department=Sales)";
+    });
+    const [bindsBefore, searchesBefore] = [ldap.binds.length, ldap.searches.length];
+    const result = await run(["--dry-run"]);
+    expect(result.code).toBe(2);
+    const line = readFileSync(config, "utf8")
+      .split("\n")
+      .findIndex((text) => text.includes("filter:"));
+    expect(result.stderr).toContain(`${config}:${line + 1}: directory.filter: has unbalanced parentheses`);
+    expect([ldap.binds.length, ldap.searches.length]).toEqual([bindsBefore, searchesBefore]);
+    expect(emulator.requests).toEqual([]);
+  });
+
   it("an empty result is never uploaded", async () => {
     writeConfig((config) => {
       config.directory.filter = "(title=Astronaut)";

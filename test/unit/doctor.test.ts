@@ -6,8 +6,8 @@ import { parseConfigText } from "../../src/core/config/parse.ts";
 import { type ConfigAnswers, renderConfigTemplate } from "../../src/core/config/template.ts";
 import { assessCoverage, assessTls, attributeCoverage, type TlsFacts } from "../../src/core/doctor.ts";
 import { SyncError } from "../../src/core/errors.ts";
-import type { DirectoryEntry } from "../../src/core/mapping.ts";
 import { noProxyMatch, proxyFor, withoutPassword } from "../../src/core/proxy.ts";
+import type { SourceRecord } from "../../src/core/source-record.ts";
 
 const NOW = Date.parse("2026-03-01T00:00:00Z");
 const DAY = 86_400_000;
@@ -179,13 +179,12 @@ describe("the config init writes", () => {
   });
 });
 
-function entry(cn: string, attributes: Record<string, string>): DirectoryEntry {
+function entry(cn: string, attributes: Record<string, string>): SourceRecord {
   return {
-    dn: `CN=${cn},OU=Staff,DC=corp,DC=example,DC=com`,
+    ref: `CN=${cn},OU=Staff,DC=corp,DC=example,DC=com`,
     attributes: Object.fromEntries(
       Object.entries(attributes).map(([name, value]) => [name.toLowerCase(), [value]]),
     ),
-    baseIndexes: [0],
   };
 }
 
@@ -245,7 +244,7 @@ describe("attribute coverage", () => {
       "coverage",
       "coverage",
       config,
-      attributeCoverage(config, [people[2] as DirectoryEntry]),
+      attributeCoverage(config, [people[2] as SourceRecord]),
     );
     expect(nobody).toMatchObject({ status: "fail", category: "guard" });
   });

@@ -1,22 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_MAPPING } from "../../src/core/config/defaults.ts";
 import type { ColumnRuleInput, MappingConfig } from "../../src/core/config/schema.ts";
-import {
-  attributesNeeded,
-  type DirectoryEntry,
-  type MappingOptions,
-  mapEntries,
-} from "../../src/core/mapping.ts";
+import { attributesNeeded, type MappingOptions, mapRecords } from "../../src/core/mapping.ts";
+import type { SourceRecord } from "../../src/core/source-record.ts";
 
 const defaultMapping: MappingConfig = DEFAULT_MAPPING;
 
-function person(cn: string, attributes: Record<string, string>, baseIndexes = [0]): DirectoryEntry {
+function person(cn: string, attributes: Record<string, string>, site?: string): SourceRecord {
   return {
-    dn: `CN=${cn},OU=Users,DC=corp,DC=example,DC=test`,
+    ref: `CN=${cn},OU=Users,DC=corp,DC=example,DC=test`,
     attributes: Object.fromEntries(
       Object.entries(attributes).map(([name, value]) => [name.toLowerCase(), [value]]),
     ),
-    baseIndexes,
+    ...(site ? { site } : {}),
   };
 }
 
@@ -24,14 +20,13 @@ function options(overrides: Partial<MappingOptions> & { SITE?: ColumnRuleInput }
   const { SITE, ...rest } = overrides;
   return {
     mapping: { ...defaultMapping, ...(SITE ? { SITE } : {}) },
-    searchBases: [{ base: "OU=Users,DC=corp,DC=example,DC=test" }],
     ...rest,
   };
 }
 
-describe("mapEntries", () => {
+describe("mapRecords", () => {
   it("maps attributes to columns, trims values and keeps accents", () => {
-    const result = mapEntries(
+    const result = mapRecords(
       [
         person("Jérôme Côté", {
           givenName: " Jérôme ",
@@ -55,18 +50,18 @@ describe("mapEntries", () => {
   });
 
   it("falls back to userPrincipalName when mail is empty, and skips people with neither", () => {
-    const result = mapEntries(
+    const result = mapRecords(
       [person("A", { userPrincipalName: "a@corp.example.test" }), person("B", { givenName: "B" })],
       options(),
     );
     expect(result.records.map((record) => record.row.EMAIL)).toEqual(["a@corp.example.test"]);
     expect(result.skipped).toEqual([
-      expect.objectContaining({ reason: "no-email", dn: expect.stringContaining("CN=B") }),
+      expect.objectContaining({ reason: "no-email", ref: expect.stringContaining("CN=B") }),
     ]);
   });
 
   it("skips malformed email addresses", () => {
-    const result = mapEntries([person("A", { mail: "not an address" })], options());
+    const result = mapRecords([person("A", { mail: "not an address" })], options());
     expect(result.skipped[0]?.reason).toBe("invalid-email");
   });
 
@@ -76,28 +71,27 @@ describe("mapEntries", () => {
       person("Amy", { mail: "same@example.test" }),
     ];
     for (const order of [entries, [...entries].reverse()]) {
-      const result = mapEntries(order, options());
-      expect(result.records.map((record) => record.dn)).toEqual([
+      const result = mapRecords(order, options());
+      expect(result.records.map((record) => record.ref)).toEqual([
         "CN=Amy,OU=Users,DC=corp,DC=example,DC=test",
       ]);
       expect(result.skipped).toEqual([
-        expect.objectContaining({ reason: "duplicate-email", dn: expect.stringContaining("CN=Zed") }),
+        expect.objectContaining({ reason: "duplicate-email", ref: expect.stringContaining("CN=Zed") }),
       ]);
     }
   });
 
-  it("merges an entry found under two overlapping bases into one record, and the most specific base's site wins", () => {
-    const searchBases = [
-      { base: "DC=corp,DC=example,DC=test", site: "Head Office" },
-      { base: "OU=Users,DC=corp,DC=example,DC=test", site: "Toronto" },
-    ];
-    const result = mapEntries(
-      [person("A", { mail: "a@example.test" }, [0]), person("A", { mail: "a@example.test" }, [1])],
-      options({ searchBases }),
+  it("takes the SITE the source placed a record in before groups and the mapping", () => {
+    const result = mapRecords(
+      [
+        {
+          ...person("A", { mail: "a@example.test", physicalDeliveryOfficeName: "Vancouver" }, "Toronto"),
+          groups: ["CN=Montreal Staff,DC=corp"],
+        },
+      ],
+      options({ siteGroups: { "CN=Montreal Staff,DC=corp": "Montreal" } }),
     );
-    expect(result.records).toHaveLength(1);
     expect(result.records[0]).toMatchObject({ row: { SITE: "Toronto" }, siteSource: "base" });
-    expect(result.skipped).toHaveLength(0);
   });
 
   it("translates SITE with glob keys, falls back to the default, and keeps unmatched values", () => {
@@ -106,7 +100,7 @@ describe("mapEntries", () => {
       map: { "TOR-*": "Toronto", "mtl-*": "Montreal" },
       default: "Toronto",
     };
-    const result = mapEntries(
+    const result = mapRecords(
       [
         person("A", { mail: "a@example.test", physicalDeliveryOfficeName: "TOR-3F" }),
         person("B", { mail: "b@example.test", physicalDeliveryOfficeName: "MTL-1" }),
@@ -124,11 +118,11 @@ describe("mapEntries", () => {
   });
 
   it("takes SITE from site groups after bases and before the attribute", () => {
-    const result = mapEntries(
+    const result = mapRecords(
       [
         {
           ...person("A", { mail: "a@example.test", physicalDeliveryOfficeName: "Vancouver" }),
-          siteGroups: ["cn=toronto staff,dc=corp"],
+          groups: ["cn=toronto staff,dc=corp"],
         },
         person("B", { mail: "b@example.test", physicalDeliveryOfficeName: "Vancouver" }),
       ],
@@ -141,7 +135,7 @@ describe("mapEntries", () => {
   });
 
   it("leaves out records whose SITE is unknown or missing when `sites` is set, with a did-you-mean hint", () => {
-    const result = mapEntries(
+    const result = mapRecords(
       [
         person("A", { mail: "a@example.test", physicalDeliveryOfficeName: "Montréal" }),
         person("B", { mail: "b@example.test" }),
@@ -156,7 +150,7 @@ describe("mapEntries", () => {
 
   it("supports fixed values and warns about names over 50 characters", () => {
     const long = "A".repeat(51);
-    const result = mapEntries(
+    const result = mapRecords(
       [person("A", { mail: "a@example.test", givenName: long })],
       options({ mapping: { ...defaultMapping, TITLE: { value: "Employee" } } }),
     );
@@ -165,7 +159,7 @@ describe("mapEntries", () => {
   });
 
   it("sorts records by email", () => {
-    const result = mapEntries(
+    const result = mapRecords(
       [
         person("B", { mail: "b@example.test" }),
         person("A", { mail: "A@example.test" }),

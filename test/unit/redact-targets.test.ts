@@ -37,8 +37,9 @@ targets:
 
   it("sends each record to the targets covering its SITE and reports the rest", () => {
     const record = (email: string, SITE: string): MappedRecord => ({
-      dn: `CN=${email}`,
+      ref: `CN=${email}`,
       siteSource: "attribute",
+      sourceIndex: 0,
       row: {
         FIRSTNAME: "",
         LASTNAME: "",

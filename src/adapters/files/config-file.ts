@@ -2,7 +2,8 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { cosmiconfig } from "cosmiconfig";
-import { type Config, parseConfigText } from "../../core/config/index.ts";
+import { type Config, type ConfigProblem, parseConfigText } from "../../core/config/index.ts";
+import { locateConfigIssues } from "../../core/config/parse.ts";
 import { errorCode, errorMessage, SyncError } from "../../core/errors.ts";
 
 export interface LoadedConfig {
@@ -60,22 +61,27 @@ export async function loadConfig(
     );
   }
   const result = parseConfigText(text);
-  if (!result.ok) {
-    const lines = result.problems.map(
-      (problem) =>
-        `  ${path}${problem.line ? `:${problem.line}` : ""}: ${problem.path || "(file)"}: ${problem.message}`,
-    );
-    throw new SyncError(
-      "config",
-      `the config file has ${result.problems.length} problem(s):\n${lines.join("\n")}`,
-      {
-        fix: "correct the keys named above; config.example.yaml documents every key",
-        data: { problems: result.problems },
-      },
-    );
-  }
+  // A source's own checks (an LDAP filter that does not parse) run before anything connects anywhere.
+  const problems = result.ok
+    ? locateConfigIssues(
+        text,
+        await (await import("../directory-sources.ts")).directoryConfigIssues(result.config),
+      )
+    : result.problems;
+  if (!result.ok || problems.length > 0) throw configProblems(path, problems);
   const folder = dirname(path);
   return { config: result.config, path, resolvePath: (file) => resolve(folder, file) };
+}
+
+function configProblems(path: string, problems: readonly ConfigProblem[]): SyncError {
+  const lines = problems.map(
+    (problem) =>
+      `  ${path}${problem.line ? `:${problem.line}` : ""}: ${problem.path || "(file)"}: ${problem.message}`,
+  );
+  return new SyncError("config", `the config file has ${problems.length} problem(s):\n${lines.join("\n")}`, {
+    fix: "correct the keys named above; config.example.yaml documents every key",
+    data: { problems },
+  });
 }
 
 /** Reads a PEM file named in the config; a wrong path or a non-PEM file is a config error, not a TLS mystery. */

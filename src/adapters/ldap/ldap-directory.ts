@@ -1,49 +1,75 @@
 /**
  * Directory source over LDAP (ldapts): LDAPS or StartTLS with TLS >= 1.2 and host-name checks always on, simple
- * bind (DN, UPN or DOMAIN\user), paged subtree searches, fail-over across URLs, and an overall time limit.
+ * bind (DN, UPN or DOMAIN\user), paged subtree searches yielded page by page, fail-over across URLs, and an
+ * overall time limit. It decides SITE from `searchBases[].site` itself and reports `siteGroups` membership.
  */
 import type { ConnectionOptions } from "node:tls";
-import { Client, type Entry } from "ldapts";
-import type { DirectoryQuery, DirectorySource } from "../../app/ports.ts";
+import { Client, type Entry, type Filter } from "ldapts";
+import type { DirectoryReadRequest, DirectorySource, SourceRecord } from "../../app/ports.ts";
+import type { LdapDirectoryConfig } from "../../core/config/schema.ts";
 import { errorMessage, SyncError } from "../../core/errors.ts";
-import { buildGroupMemberFilter } from "../../core/ldap-filter.ts";
-import type { DirectoryEntry } from "../../core/mapping.ts";
+import { createBasePlacement } from "./base-placement.ts";
 import {
   describeBindError,
   describeConnectError,
   describeSearchError,
   isConnectionFailure,
 } from "./ldap-errors.ts";
+import { buildGroupMemberFilter, buildUserFilter } from "./ldap-filter.ts";
 
 export interface LdapDirectoryOptions {
-  urls: readonly string[];
-  bindDn: string;
+  directory: LdapDirectoryConfig;
   password: string;
   /** PEM text of trusted CAs; undefined = Node's and the system's roots. */
   ca?: string | readonly string[] | undefined;
+  /** Resolved path of directory.caFile, named in certificate errors. */
   caFile?: string | undefined;
-  startTls: boolean;
-  pageSize: number;
-  timeoutSeconds: number;
   /** Logged for each attempt, e.g. "connected to ldaps://dc2 (TLSv1.3)". */
   log?: (message: string) => void;
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;
+/** AD's objectGUID: 16 bytes that survive renames and moves. */
+const GUID_ATTRIBUTE = "objectGUID";
 
 const toText = (item: Buffer | string) => (Buffer.isBuffer(item) ? item.toString("utf8") : String(item));
 
-// Every entry is held until the plan is made: a single value stays a plain string and entries of one base share
-// one baseIndexes array, which halves the memory of 100,000 entries (docs/benchmarks.md).
-function toDirectoryEntry(entry: Entry, baseIndexes: readonly number[]): DirectoryEntry {
+/** objectGUID bytes as the usual GUID string (the first three groups are little-endian, as Windows shows them). */
+export function formatGuid(bytes: Buffer): string | undefined {
+  if (bytes.length !== 16) return undefined;
+  const hex = (indexes: number[]) =>
+    indexes.map((index) => (bytes[index] as number).toString(16).padStart(2, "0")).join("");
+  return [hex([3, 2, 1, 0]), hex([5, 4]), hex([7, 6]), hex([8, 9]), hex([10, 11, 12, 13, 14, 15])].join("-");
+}
+
+function toSourceRecord(
+  entry: Entry,
+  site: string | undefined,
+  groups: readonly string[] | undefined,
+): SourceRecord {
   const attributes: Record<string, string | string[]> = {};
+  let stableId: string | undefined;
   for (const name in entry) {
     if (name === "dn") continue;
     const value = entry[name] as Entry[string];
+    if (name.toLowerCase() === "objectguid") {
+      const bytes = Array.isArray(value) ? value[0] : value;
+      if (Buffer.isBuffer(bytes)) stableId = formatGuid(bytes);
+      continue;
+    }
     if (Array.isArray(value) && value.length === 0) continue; // ldapts lists absent requested attributes as []
-    attributes[name.toLowerCase()] = Array.isArray(value) ? value.map(toText) : toText(value);
+    // A single value stays a plain string: one array less per attribute per person.
+    attributes[name.toLowerCase()] = Array.isArray(value)
+      ? value.length === 1
+        ? toText(value[0] as Buffer | string)
+        : value.map(toText)
+      : toText(value);
   }
-  return { dn: entry.dn, attributes, baseIndexes };
+  const record: SourceRecord = { ref: entry.dn, attributes };
+  if (stableId !== undefined) record.stableId = stableId;
+  if (site !== undefined) record.site = site;
+  if (groups !== undefined) record.groups = groups;
+  return record;
 }
 
 export function tlsOptionsFor(url: URL, ca: LdapDirectoryOptions["ca"]): ConnectionOptions {
@@ -60,18 +86,32 @@ export function tlsOptionsFor(url: URL, ca: LdapDirectoryOptions["ca"]): Connect
 export interface LdapDirectory extends DirectorySource {
   /** Connects and binds as a search would (fail-over included), then hangs up: for `doctor` and `init`. */
   checkBind(): Promise<{ url: string }>;
+  /** Whether `dn` names a group (a base-scope search); throws the search's SyncError (e.g. it does not exist). */
+  isGroup(dn: string): Promise<boolean>;
+  /** The LDAP filter `read` sends. */
+  readonly filter: Filter;
+  /** `read` of one search base: an object another base also holds is read under the first of them only. */
+  readBase(request: DirectoryReadRequest, baseIndex: number): AsyncIterable<readonly SourceRecord[]>;
 }
 
 export function createLdapDirectory(options: LdapDirectoryOptions): LdapDirectory {
+  const { directory } = options;
   const log = options.log ?? (() => {});
-  const timeoutMs = options.timeoutSeconds * 1000;
+  const timeoutMs = directory.timeoutSeconds * 1000;
+  const userFilter = buildUserFilter({
+    groups: directory.groups,
+    nestedGroups: directory.nestedGroups,
+    includeDisabled: directory.includeDisabled,
+    filter: directory.filter,
+  });
+  const placement = createBasePlacement(directory.searchBases);
 
   async function connect(): Promise<{ client: Client; url: string }> {
     const failures: SyncError[] = [];
-    for (const url of options.urls) {
+    for (const url of directory.url) {
       const parsed = new URL(url);
       const secure = parsed.protocol === "ldaps:";
-      if (!secure && !options.startTls) {
+      if (!secure && !directory.startTls) {
         throw new SyncError("config", `${url}: plain LDAP would send the bind password unencrypted`, {
           fix: "use ldaps:// (port 636, or 3269 for the Global Catalog) or set directory.startTls: true",
         });
@@ -87,12 +127,12 @@ export function createLdapDirectory(options: LdapDirectoryOptions): LdapDirector
       });
       try {
         if (!secure) await client.startTLS({ ...tlsOptions });
-        await client.bind(options.bindDn, options.password);
-        log(`connected to ${url} and bound as ${options.bindDn}`);
+        await client.bind(directory.bindDn, options.password);
+        log(`connected to ${url} and bound as ${directory.bindDn}`);
         return { client, url };
       } catch (error) {
         await client.unbind().catch(() => {});
-        if (!isConnectionFailure(error)) throw describeBindError(error, url, options.bindDn);
+        if (!isConnectionFailure(error)) throw describeBindError(error, url, directory.bindDn);
         const failure = describeConnectError(error, url, options.caFile);
         log(`${failure.message}; trying the next URL`);
         failures.push(failure);
@@ -107,74 +147,139 @@ export function createLdapDirectory(options: LdapDirectoryOptions): LdapDirector
     });
   }
 
-  return {
+  function describeFailure(error: unknown, url: string, base: string): SyncError {
+    if (error instanceof SyncError) return error;
+    if (/filter/i.test(errorMessage(error)) && !/closed|reset/i.test(errorMessage(error))) {
+      return new SyncError("config", `the LDAP filter is not valid: ${errorMessage(error)}`, {
+        fix: "check directory.filter (RFC 4515 syntax, e.g. (title=*))",
+        error,
+      });
+    }
+    return describeSearchError(error, url, base);
+  }
+
+  /** Lower-case DN -> the site groups (config keys) it is a member of; AD evaluates nested membership itself. */
+  async function readMemberships(client: Client, url: string, groups: readonly string[]) {
+    const memberships = new Map<string, string[]>();
+    for (const group of groups) {
+      const filter = buildGroupMemberFilter(userFilter, group, directory.nestedGroups);
+      for (const { base } of directory.searchBases) {
+        try {
+          const pages = client.searchPaginated(base, {
+            scope: "sub",
+            filter,
+            attributes: ["1.1"],
+            paged: { pageSize: directory.pageSize },
+            timeLimit: directory.timeoutSeconds,
+          });
+          for await (const page of pages) {
+            for (const entry of page.searchEntries) {
+              const key = entry.dn.toLowerCase();
+              const memberOf = memberships.get(key);
+              if (!memberOf) memberships.set(key, [group]);
+              else if (!memberOf.includes(group)) memberOf.push(group);
+            }
+          }
+        } catch (error) {
+          throw describeFailure(error, url, base);
+        }
+      }
+    }
+    return memberships;
+  }
+
+  const source: LdapDirectory = {
+    filter: userFilter,
+
     async checkBind() {
       const { client, url } = await connect();
       await client.unbind().catch(() => {});
       return { url };
     },
 
-    async fetchEntries(query: DirectoryQuery, onProgress?: (entriesSoFar: number) => void) {
+    async isGroup(dn) {
       const { client, url } = await connect();
-      const entries: DirectoryEntry[] = [];
-      const deadline = Date.now() + timeoutMs;
       try {
-        for (const [baseIndex, base] of query.bases.entries()) {
-          const baseIndexes = Object.freeze([baseIndex]);
-          const pages = client.searchPaginated(base, {
-            scope: "sub",
-            filter: query.filter,
-            attributes: [...query.attributes],
-            paged: { pageSize: options.pageSize },
-            timeLimit: options.timeoutSeconds,
-          });
-          try {
-            for await (const page of pages) {
-              for (const entry of page.searchEntries) entries.push(toDirectoryEntry(entry, baseIndexes));
-              onProgress?.(entries.length);
-              if (Date.now() > deadline) {
-                throw new SyncError(
-                  "directory",
-                  `the directory search took longer than ${options.timeoutSeconds} s`,
-                  {
-                    fix: "raise directory.timeoutSeconds or narrow directory.searchBases; nothing was uploaded",
-                  },
-                );
-              }
-            }
-            // One DN-only search per site group: AD evaluates nested membership server-side (in-chain rule).
-            for (const group of query.membershipGroups) {
-              const members = new Set<string>();
-              const memberPages = client.searchPaginated(base, {
-                scope: "sub",
-                filter: `(&${query.filter}${buildGroupMemberFilter(group, query.nestedGroups)})`,
-                attributes: ["1.1"],
-                paged: { pageSize: options.pageSize },
-                timeLimit: options.timeoutSeconds,
-              });
-              for await (const page of memberPages)
-                for (const entry of page.searchEntries) members.add(entry.dn.toLowerCase());
-              for (const entry of entries) {
-                if (entry.baseIndexes[0] === baseIndex && members.has(entry.dn.toLowerCase())) {
-                  entry.siteGroups = [...(entry.siteGroups ?? []), group];
-                }
-              }
-            }
-          } catch (error) {
-            if (error instanceof SyncError) throw error;
-            if (/filter/i.test(errorMessage(error)) && !/closed|reset/i.test(errorMessage(error))) {
-              throw new SyncError("config", `the LDAP filter is not valid: ${errorMessage(error)}`, {
-                fix: "check directory.filter (RFC 4515 syntax, e.g. (title=*))",
-                error,
-              });
-            }
-            throw describeSearchError(error, url, base);
-          }
-        }
+        const { searchEntries } = await client.search(dn, {
+          scope: "base",
+          filter: "(objectClass=group)",
+          attributes: ["1.1"],
+          timeLimit: directory.timeoutSeconds,
+        });
+        return searchEntries.length > 0;
+      } catch (error) {
+        throw describeFailure(error, url, dn);
       } finally {
         await client.unbind().catch(() => {});
       }
-      return entries;
     },
+
+    describe(request) {
+      return {
+        type: "ldap",
+        details: [
+          { key: "filter", label: "LDAP filter", value: userFilter.toString() },
+          {
+            key: "searchBases",
+            label: "Search bases",
+            value: directory.searchBases.map((searchBase) => searchBase.base).join(" | "),
+          },
+          { key: "attributes", label: "Attributes", value: request.attributes.join(", ") },
+        ],
+      };
+    },
+
+    read: (request) => readBases(request, directory.searchBases.keys()),
+    readBase: (request, baseIndex) => readBases(request, [baseIndex]),
   };
+  return source;
+
+  async function* readBases(request: DirectoryReadRequest, baseIndexes: Iterable<number>) {
+    const { client, url } = await connect();
+    const deadline = Date.now() + timeoutMs;
+    const attributes = [...request.attributes, GUID_ATTRIBUTE];
+    let recordsSoFar = 0;
+    try {
+      const memberships =
+        request.siteGroups.length > 0 ? await readMemberships(client, url, request.siteGroups) : undefined;
+      for (const baseIndex of baseIndexes) {
+        const base = directory.searchBases[baseIndex]?.base ?? "";
+        const pages = client.searchPaginated(base, {
+          scope: "sub",
+          filter: userFilter,
+          attributes,
+          explicitBufferAttributes: [GUID_ATTRIBUTE],
+          paged: { pageSize: directory.pageSize },
+          timeLimit: directory.timeoutSeconds,
+        });
+        try {
+          for await (const page of pages) {
+            const records: SourceRecord[] = [];
+            for (const entry of page.searchEntries) {
+              // With overlapping bases, an object is read once: under the first base (in config order) holding it.
+              const place = placement.place(entry.dn, baseIndex);
+              if (!place) continue;
+              records.push(toSourceRecord(entry, place.site, memberships?.get(entry.dn.toLowerCase())));
+            }
+            recordsSoFar += records.length;
+            request.onProgress?.(recordsSoFar);
+            if (Date.now() > deadline) {
+              throw new SyncError(
+                "directory",
+                `the directory search took longer than ${directory.timeoutSeconds} s`,
+                {
+                  fix: "raise directory.timeoutSeconds or narrow directory.searchBases; nothing was uploaded",
+                },
+              );
+            }
+            if (records.length > 0) yield records;
+          }
+        } catch (error) {
+          throw describeFailure(error, url, base);
+        }
+      }
+    } finally {
+      await client.unbind().catch(() => {});
+    }
+  }
 }

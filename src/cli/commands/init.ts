@@ -9,7 +9,8 @@ import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import type { InitSecrets } from "../../app/init.ts";
-import { BIND_PASSWORD_SECRET_NAME, DEFAULT_CLIENT_SECRET_NAME } from "../../core/secret-names.ts";
+import { BIND_PASSWORD_SECRET_NAME } from "../../core/config/directory-secrets.ts";
+import { DEFAULT_CLIENT_SECRET_NAME } from "../../core/secret-names.ts";
 import type { CommandContext } from "../context.ts";
 import { requireKeychain, warnIfShadowed } from "./secret.ts";
 

@@ -5,11 +5,11 @@
 
 import type { Command } from "commander";
 import { type Keychain, resolveSecret, type SecretOrigin } from "../../adapters/secrets/secret-sources.ts";
+import { BIND_PASSWORD_SECRET_NAME } from "../../core/config/directory-secrets.ts";
 import type { Config } from "../../core/config/schema.ts";
 import { SyncError } from "../../core/errors.ts";
 import { MINIMUM_SECRET_LENGTH } from "../../core/redact.ts";
 import {
-  BIND_PASSWORD_SECRET_NAME,
   DEFAULT_CLIENT_SECRET_NAME,
   environmentVariableFor,
   SECRET_NAME_PATTERN,

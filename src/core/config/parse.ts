@@ -6,15 +6,10 @@
 import { isMap, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { editDistance } from "../edit-distance.ts";
-import { BIND_PASSWORD_SECRET_NAME, DEFAULT_CLIENT_SECRET_NAME } from "../secret-names.ts";
-import {
-  type Config,
-  configObjectSchema,
-  configSchema,
-  directorySchema,
-  ilobbySchema,
-  keychainSchema,
-} from "./schema.ts";
+import { DEFAULT_CLIENT_SECRET_NAME } from "../secret-names.ts";
+import { DIRECTORY_KEYS } from "./directory.ts";
+import { directorySecretHint } from "./directory-secrets.ts";
+import { type Config, configObjectSchema, configSchema, ilobbySchema, keychainSchema } from "./schema.ts";
 
 export interface ConfigProblem {
   /** Key path such as `directory.searchBases[0].base`; empty for the document itself. */
@@ -32,8 +27,8 @@ const SECRET_KEY =
   /^(client_?secret|secret|secret_?key|password|passwd|pass|pwd|bind_?password|bind_?pw|credentials?|private_?key|api_?key|access_?token|token)$/i;
 
 /** The secret name a misplaced secret key most likely meant, so the message can give the exact command. */
-function secretNameFor(path: readonly PathSegment[]): string {
-  if (path[0] === "directory") return BIND_PASSWORD_SECRET_NAME;
+function secretNameFor(path: readonly PathSegment[], raw: unknown): string {
+  if (path[0] === "directory") return directorySecretHint(valueAt(raw, ["directory"])) ?? "<name>";
   if (path[0] === "ilobby") return DEFAULT_CLIENT_SECRET_NAME;
   return "<name>";
 }
@@ -47,11 +42,36 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return text;
 }
 
-export function parseConfigText(text: string): ConfigResult {
+/** A problem found after the schema accepted the file (a source's own checks), by key path. */
+export interface ConfigIssue {
+  path: readonly PathSegment[];
+  message: string;
+}
+
+/** The problems of `issues` with the line of each key in `text`, in file order. */
+export function locateConfigIssues(text: string, issues: readonly ConfigIssue[]): ConfigProblem[] {
+  const { lineOfPath } = openDocument(text);
+  return issues
+    .map((issue) => ({ path: formatPath(issue.path), line: lineOfPath(issue.path), message: issue.message }))
+    .sort((a, b) => (a.line ?? 0) - (b.line ?? 0));
+}
+
+function openDocument(text: string) {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const lineAt = (offset: number | undefined) =>
     offset === undefined ? undefined : lineCounter.linePos(offset).line;
+  const lineOfPath = (path: readonly PathSegment[]): number | undefined => {
+    const node = document.getIn(path, true) as { range?: [number, number, number] } | undefined;
+    if (node?.range) return lineAt(node.range[0]);
+    // The key itself may be missing: point at the nearest parent that exists.
+    return path.length > 0 ? lineOfPath(path.slice(0, -1)) : undefined;
+  };
+  return { document, lineAt, lineOfPath };
+}
+
+export function parseConfigText(text: string): ConfigResult {
+  const { document, lineAt, lineOfPath } = openDocument(text);
 
   if (document.errors.length > 0) {
     return {
@@ -69,12 +89,6 @@ export function parseConfigText(text: string): ConfigResult {
     return { ok: false, problems: [{ path: "", line: 1, message: "the config file is empty" }] };
   }
 
-  const lineOfPath = (path: readonly PathSegment[]): number | undefined => {
-    const node = document.getIn(path, true) as { range?: [number, number, number] } | undefined;
-    if (node?.range) return lineAt(node.range[0]);
-    // The key itself may be missing: point at the nearest parent that exists.
-    return path.length > 0 ? lineOfPath(path.slice(0, -1)) : undefined;
-  };
   const lineOfKey = (path: readonly PathSegment[], key: string): number | undefined => {
     const parent = path.length === 0 ? document.contents : document.getIn(path, true);
     if (isMap(parent)) {
@@ -90,7 +104,7 @@ export function parseConfigText(text: string): ConfigResult {
     line: lineOfKey(path, key),
     message:
       `secrets must not be stored in the config file. Remove "${key}" and store the value in the OS keychain ` +
-      `with \`ilobby-sync secret set ${secretNameFor(path)}\` (or an ILOBBY_SYNC_* environment variable; ` +
+      `with \`ilobby-sync secret set ${secretNameFor(path, raw)}\` (or an ILOBBY_SYNC_* environment variable; ` +
       "see docs/secrets.md)",
   }));
   if (secretProblems.length > 0) return { ok: false, problems: secretProblems };
@@ -160,7 +174,7 @@ function describeIssue(
 const KNOWN_KEYS: Record<string, readonly string[]> = {
   "": Object.keys(configObjectSchema.shape),
   ilobby: Object.keys(ilobbySchema.shape),
-  directory: Object.keys(directorySchema.shape),
+  directory: DIRECTORY_KEYS,
   keychain: Object.keys(keychainSchema.shape),
 };
 

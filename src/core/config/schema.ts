@@ -7,8 +7,8 @@ import { COLUMNS } from "../columns.ts";
 import { isCountryCode, PHONE_FORMATS } from "../phones.ts";
 import { SECRET_NAME_PATTERN } from "../secret-names.ts";
 import { DEFAULT_KEYCHAIN_SERVICE, DEFAULT_MAPPING } from "./defaults.ts";
-
-const nonEmpty = z.string().trim().min(1, { error: "must not be empty" });
+import { directorySchema } from "./directory.ts";
+import { nonEmpty } from "./shared.ts";
 
 const httpsUrl = z.url({ protocol: /^https$/, error: "must be an https:// URL (TLS is required)" });
 
@@ -20,11 +20,6 @@ const httpsUrl = z.url({ protocol: /^https$/, error: "must be an https:// URL (T
 const endpointPath = z.string().regex(/^\/(?![/\\])[^\\\s\x00-\x1f\x7f]*$/, {
   error:
     "must be a path on ilobby.baseUrl's host: one leading /, no \\, spaces or control characters (//host/... names another host)",
-});
-
-const ldapUrl = z.url({
-  protocol: /^ldaps?$/,
-  error: "must be an ldaps:// URL (or ldap:// with startTls: true)",
 });
 
 const attributeNames = z.union([nonEmpty, z.array(nonEmpty).min(1)], {
@@ -112,52 +107,6 @@ export const ilobbySchema = z.strictObject({
     }),
 });
 
-const searchBaseSchema = z.union(
-  [
-    nonEmpty.transform((base) => ({ base, site: undefined as string | undefined })),
-    z.strictObject({
-      base: nonEmpty.meta({ description: "Distinguished name of the OU or container to search (subtree)." }),
-      site: nonEmpty
-        .optional()
-        .meta({ description: "SITE for everyone found under this base (wins over mapping)." }),
-    }),
-  ],
-  { error: "must be a DN or { base: DN, site: name }" },
-);
-
-export const directorySchema = z.strictObject({
-  url: z
-    .union([ldapUrl, z.array(ldapUrl).min(1)])
-    .transform((url) => (Array.isArray(url) ? url : [url]))
-    .meta({ description: "Domain controller URL, or a list tried in order (fail-over)." }),
-  bindDn: nonEmpty.meta({ description: "Service account: a DN, a UPN (user@domain) or DOMAIN\\user." }),
-  caFile: nonEmpty.optional().meta({ description: "CA certificate (PEM) of the domain controllers." }),
-  startTls: z
-    .boolean()
-    .default(false)
-    .meta({ description: "Upgrade ldap:// with StartTLS. Plain LDAP is refused." }),
-  searchBases: z.array(searchBaseSchema).min(1, { error: "needs at least one search base" }),
-  groups: z.array(nonEmpty).default([]).meta({ description: "Only members of any of these groups (DNs)." }),
-  nestedGroups: z.boolean().default(true).meta({ description: "Count members of nested groups too." }),
-  includeDisabled: z.boolean().default(false).meta({ description: "Include disabled accounts." }),
-  filter: nonEmpty
-    .optional()
-    .meta({ description: "Extra LDAP filter, ANDed with the others, e.g. (title=*)." }),
-  pageSize: z
-    .number()
-    .int()
-    .min(1)
-    .max(1000)
-    .default(500)
-    .meta({ description: "Entries per page (AD serves at most 1000 per page)." }),
-  timeoutSeconds: z
-    .number()
-    .int()
-    .positive()
-    .default(120)
-    .meta({ description: "Time limit for the whole search." }),
-});
-
 const secretName = z
   .string()
   .regex(SECRET_NAME_PATTERN, { error: "must be lower-case letters, digits, '.', '_' or '-'" });
@@ -229,11 +178,14 @@ export const configObjectSchema = z.strictObject({
   ilobby: ilobbySchema
     .prefault({})
     .meta({ description: "The iLobby API (with `targets`: shared connection defaults)." }),
-  directory: directorySchema,
+  directory: directorySchema.meta({
+    description:
+      "The directory to read: `type` selects the source (default ldap: Active Directory over LDAPS).",
+  }),
   mapping: z
     .strictObject(mappingShape)
     .default({})
-    .meta({ description: "iLobby column -> AD attribute(s)." }),
+    .meta({ description: "iLobby column -> directory attribute(s)." }),
   sites: z.array(nonEmpty).min(1).optional().meta({
     description: "Site names exactly as configured in the iLobby portal; any other SITE is an error.",
   }),
@@ -332,6 +284,7 @@ export const configSchema = configObjectSchema
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 export type DirectoryConfig = Config["directory"];
+export type LdapDirectoryConfig = Extract<DirectoryConfig, { type: "ldap" }>;
 export type IlobbyConfig = Config["ilobby"];
 export type MappingConfig = Config["mapping"];
 export type TargetConfig = NonNullable<Config["targets"]>[number];

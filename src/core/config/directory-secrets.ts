@@ -1,0 +1,23 @@
+/**
+ * The secrets each directory source reads, by `directory.type`. Kept apart from the schema (no zod), so the
+ * `secret` commands can name them without loading it.
+ */
+
+/** The LDAP source's bind password. */
+export const BIND_PASSWORD_SECRET_NAME = "bind-password";
+
+/** The secrets a source of this block reads (the targets' client secrets come on top). */
+export function directorySecretNames(directory: { type: string }): string[] {
+  switch (directory.type) {
+    case "ldap":
+      return [BIND_PASSWORD_SECRET_NAME];
+    default:
+      return [];
+  }
+}
+
+/** The secret a misplaced secret key in the `directory` block (raw, unvalidated) most likely meant. */
+export function directorySecretHint(raw: unknown): string | undefined {
+  const type = (raw as { type?: unknown } | null)?.type ?? "ldap";
+  return typeof type === "string" ? directorySecretNames({ type })[0] : undefined;
+}
