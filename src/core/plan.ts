@@ -54,7 +54,6 @@ export function createPlanBuilder(config: Config): PlanBuilder {
   const candidates: MappedRecord[] = [];
   const skipped: SkippedRecord[] = [];
   const warnings: RecordWarning[] = [];
-  const phoneReports: PhoneReport[] = [];
   let recordsSeen = 0;
   return {
     addPage(records, sourceIndex = 0) {
@@ -63,10 +62,7 @@ export function createPlanBuilder(config: Config): PlanBuilder {
         const outcome = mapRecord(record, sourceIndex);
         if (outcome.kind === "skipped") skipped.push(outcome.skipped);
         else {
-          const { record: mapped } = outcome;
-          const { row, reports } = normaliseRowPhones(mapped.row, mapped.ref, phonePolicy);
-          for (const report of reports) phoneReports.push(report);
-          candidates.push(row === mapped.row ? mapped : { ...mapped, row });
+          candidates.push(outcome.record);
           if (outcome.warnings.length > 0) warnings.push(...outcome.warnings);
         }
       }
@@ -75,8 +71,15 @@ export function createPlanBuilder(config: Config): PlanBuilder {
       return recordsSeen;
     },
     finish(query) {
-      const { records: kept, duplicates } = keepOnePerEmail(candidates);
+      const { records: unique, duplicates } = keepOnePerEmail(candidates);
       candidates.length = 0;
+      // Phones are normalised once per uploaded person, in EMAIL order, so the reports come in that order too.
+      const phoneReports: PhoneReport[] = [];
+      const kept = unique.map((record) => {
+        const { row, reports } = normaliseRowPhones(record.row, record.ref, phonePolicy);
+        for (const report of reports) phoneReports.push(report);
+        return row === record.row ? record : { ...record, row };
+      });
       const { perTarget, covered: records, uncovered } = assignToTargets(kept, resolveTargets(config));
       const uncoveredRefs = new Set(uncovered.map((skip) => skip.ref));
       const recordsPerSite: Record<string, number> = {};
