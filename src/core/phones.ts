@@ -68,18 +68,26 @@ export function countryFor(policy: PhonePolicy, site: string): string | undefine
   return policy.countryBySite?.[site] ?? policy.defaultCountry;
 }
 
-function parse(raw: string, country: string | undefined): PhoneNumber | undefined {
+/** A parsed number and its type (with the "max" metadata a number is valid exactly when it has a type). */
+interface ValidNumber {
+  number: PhoneNumber;
+  type: NonNullable<ReturnType<PhoneNumber["getType"]>>;
+}
+
+function valid(number: PhoneNumber | undefined): ValidNumber | undefined {
+  // One getType() instead of isValid() and then getType(): the type patterns are most of the cost.
+  const type = number?.getType();
+  return number && type ? { number, type } : undefined;
+}
+
+function parse(raw: string, country: string | undefined): ValidNumber | undefined {
   const options = country && isSupportedCountry(country) ? { defaultCountry: country } : undefined;
-  const parsed = parsePhoneNumberFromString(raw, options);
-  if (parsed?.isValid()) return parsed;
+  const parsed = valid(parsePhoneNumberFromString(raw, options));
+  if (parsed) return parsed;
   // "00" is the international prefix almost everywhere but in North America (011): a number written
   // "0044 20 ..." in a Canadian directory means +44, and no valid national number starts with "00" there.
   const international = /^\s*00\s*([1-9].*)$/.exec(raw);
-  if (international) {
-    const retried = parsePhoneNumberFromString(`+${international[1]}`);
-    if (retried?.isValid()) return retried;
-  }
-  return undefined;
+  return international ? valid(parsePhoneNumberFromString(`+${international[1]}`)) : undefined;
 }
 
 function formatted(number: PhoneNumber, policy: PhonePolicy): string {
@@ -111,14 +119,15 @@ export function normalisePhone(
 ): NormalisedPhone {
   if (policy.format === "asIs" || raw.trim() === "") return { value: raw, findings: [] };
   const country = countryFor(policy, site);
-  const number = parse(raw, country);
-  if (!number) {
+  const parsed = parse(raw, country);
+  if (!parsed) {
     const action = policy.invalid === "drop" ? "sent empty, so iLobby keeps what it has" : "sent as written";
     return {
       value: policy.invalid === "keep" ? raw : "",
       findings: [{ problem: "invalid", message: `${whyInvalid(raw, site, country)}; ${action}` }],
     };
   }
+  const { number, type } = parsed;
   const value = formatted(number, policy);
   const findings: PhoneFinding[] = [];
   if (number.ext && policy.extensions === "drop") {
@@ -127,7 +136,7 @@ export function normalisePhone(
       message: `is sent without its extension ${number.ext} (phones.extensions: keep sends ";ext=${number.ext}")`,
     });
   }
-  if (column === "MOBILE" && number.getType() === "FIXED_LINE") {
+  if (column === "MOBILE" && type === "FIXED_LINE") {
     findings.push({
       problem: "fixed-line-mobile",
       message: "is a fixed line, not a mobile: SMS notifications cannot reach it",
@@ -167,9 +176,9 @@ export function phoneFormatProblem(
 ): string | undefined {
   if (policy.format === "asIs" || value === "") return undefined;
   const country = countryFor(policy, site);
-  const number = parse(value, country);
-  if (!number) return `${column} "${value}" ${whyInvalid(value, site, country)}`;
-  const expected = formatted(number, policy);
+  const parsed = parse(value, country);
+  if (!parsed) return `${column} "${value}" ${whyInvalid(value, site, country)}`;
+  const expected = formatted(parsed.number, policy);
   if (expected === value) return undefined;
   const name = policy.format === "e164" ? "E.164" : "international";
   return `${column} "${value}" is not in ${name} format (a run would send "${expected}")`;
