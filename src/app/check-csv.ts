@@ -14,9 +14,11 @@ import {
 import { createCsvReader } from "../core/csv-reader.ts";
 import { mayContainControlCharacters } from "../core/csv-rules.ts";
 import { type CsvValidationReport, columnName, createCsvValidator } from "../core/csv-validation.ts";
+import type { PhonePolicy } from "../core/phones.ts";
 
 export interface CsvCheckOptions {
   sites?: readonly string[] | undefined;
+  phones?: PhonePolicy | undefined;
   /** Keep the records as rows too (upload's diff against the last upload), from the same pass. */
   keepRows?: boolean;
 }
@@ -38,7 +40,7 @@ export async function checkCsv(
   input: AsyncIterable<Uint8Array>,
   options: CsvCheckOptions = {},
 ): Promise<CsvCheck> {
-  const validator = createCsvValidator({ sites: options.sites });
+  const validator = createCsvValidator({ sites: options.sites, phones: options.phones });
   const rows: Row[] = [];
   let header: "unread" | "ok" | "wrong" = "unread";
   // Records are searched for control characters field by field only when the text they came from showed one (the

@@ -13,6 +13,7 @@ import {
 } from "./csv-rules.ts";
 import { emailKey, isWellFormedEmail } from "./email.ts";
 import { createEmailIndex } from "./email-index.ts";
+import { PHONE_COLUMNS, type PhonePolicy, phoneFormatProblem } from "./phones.ts";
 import { checkSite, describeSiteProblem } from "./sites.ts";
 
 export type ProblemSeverity = "error" | "warning";
@@ -38,12 +39,15 @@ export interface CsvValidationReport {
 
 export interface CsvValidatorOptions {
   sites?: readonly string[] | undefined;
+  /** The config's `phones`: numbers in another format are warnings (a CSV is uploaded as it is). */
+  phones?: PhonePolicy | undefined;
   maxProblems?: number;
 }
 
 const EMAIL_INDEX = COLUMNS.indexOf("EMAIL");
 const SITE_INDEX = COLUMNS.indexOf("SITE");
 const NAME_INDEXES = [COLUMNS.indexOf("FIRSTNAME"), COLUMNS.indexOf("LASTNAME")];
+const PHONE_FIELDS = PHONE_COLUMNS.map((column) => [column, COLUMNS.indexOf(column)] as const);
 
 export const columnName = (field: number): string => COLUMNS[field] ?? `field ${field + 1}`;
 
@@ -189,6 +193,12 @@ export function createCsvValidator(options: CsvValidatorOptions = {}) {
       if (!siteCheck.ok)
         report({ severity: "error", line, column: "SITE", message: describeSiteProblem(site, siteCheck) });
       recordsPerSite[site] = (recordsPerSite[site] ?? 0) + 1;
+      if (options.phones) {
+        for (const [column, index] of PHONE_FIELDS) {
+          const problem = phoneFormatProblem(values[index] as string, options.phones, site);
+          if (problem) report({ severity: "warning", line, column, message: problem });
+        }
+      }
     },
 
     /** A problem that stops reading (an encoding error, a line too long to be a record): it has the last word. */

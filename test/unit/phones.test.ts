@@ -177,27 +177,32 @@ describe("normaliseRowPhones", () => {
 
 describe("phoneFormatProblem (validate)", () => {
   it("accepts numbers already in the configured format and empty fields", () => {
-    expect(phoneFormatProblem("+14165550199", "MOBILE", e164, "Toronto")).toBeUndefined();
-    expect(phoneFormatProblem("", "MOBILE", e164, "Toronto")).toBeUndefined();
-    expect(phoneFormatProblem("+14165550142;ext=204", "DESKPHONE", { ...e164, extensions: "keep" }, "")).toBe(
-      undefined,
-    );
+    expect(phoneFormatProblem("+14165550199", e164, "Toronto")).toBeUndefined();
+    expect(phoneFormatProblem("", e164, "Toronto")).toBeUndefined();
+    expect(phoneFormatProblem("+14165550142;ext=204", { ...e164, extensions: "keep" }, "")).toBeUndefined();
+    expect(phoneFormatProblem("+44 20 7946 0958", { ...e164, format: "international" }, "")).toBeUndefined();
   });
 
   it("names numbers in another format with what a run would send, and invalid numbers with why", () => {
-    expect(phoneFormatProblem("(416) 555-0199", "MOBILE", e164, "Toronto")).toBe(
-      'MOBILE "(416) 555-0199" is not in E.164 format (a run would send "+14165550199")',
+    expect(phoneFormatProblem("(416) 555-0199", e164, "Toronto")).toBe(
+      '"(416) 555-0199" is not in E.164 format (a run would send "+14165550199")',
     );
-    expect(phoneFormatProblem("+14165550199", "DESKPHONE", { ...e164, format: "international" }, "")).toBe(
-      'DESKPHONE "+14165550199" is not in international format (a run would send "+1 416 555 0199")',
+    expect(phoneFormatProblem("+14165550142;ext=204", e164, "Toronto")).toBe(
+      '"+14165550142;ext=204" is not in E.164 format (a run would send "+14165550142")',
     );
-    expect(phoneFormatProblem("555-0199", "DESKPHONE", e164, "Toronto")).toBe(
-      'DESKPHONE "555-0199" is not a valid phone number (read as a number of CA)',
+    expect(phoneFormatProblem("+14165550199", { ...e164, format: "international" }, "")).toBe(
+      '"+14165550199" is not in international format (a run would send "+1 416 555 0199")',
+    );
+    expect(phoneFormatProblem("555-0199", e164, "Toronto")).toBe(
+      '"555-0199" is not a valid phone number (read as a number of CA)',
+    );
+    expect(phoneFormatProblem("020 7946 0958", e164, "London")).toBe(
+      '"020 7946 0958" is not in E.164 format (a run would send "+442079460958")',
     );
   });
 
   it("has nothing to say under asIs", () => {
-    expect(phoneFormatProblem("ask reception", "MOBILE", AS_IS, "")).toBeUndefined();
+    expect(phoneFormatProblem("ask reception", AS_IS, "")).toBeUndefined();
   });
 });
 

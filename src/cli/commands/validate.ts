@@ -10,7 +10,7 @@ export function registerValidate(program: Command, context: CommandContext): voi
   program
     .command("validate")
     .description(
-      "check an iLobby CSV made anywhere: UTF-8, header, EMAIL present, well-formed and unique, SITE in `sites`, field lengths, no control characters",
+      "check an iLobby CSV made anywhere: UTF-8, header, EMAIL present, well-formed and unique, SITE in `sites`, field lengths, no control characters, phone numbers in `phones.format`",
     )
     .argument("<file>", "the CSV file to check")
     .option("--target <name>", "with several `targets`: check SITE against this target's sites")
@@ -22,7 +22,7 @@ export function registerValidate(program: Command, context: CommandContext): voi
         });
       }
       const sites = loaded ? acceptedSites(loaded.config, options.target) : undefined;
-      const { report } = await checkCsv(readCsvBytes(file), { sites });
+      const { report } = await checkCsv(readCsvBytes(file), { sites, phones: loaded?.config.phones });
       context.output.result(
         () => renderValidationReport(file, report),
         () => ({ ok: report.valid, file, ...report }),
