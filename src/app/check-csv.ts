@@ -30,6 +30,8 @@ export interface CsvCheck {
   bytes: number;
 }
 
+const PIECE_BYTES = 1 << 16;
+
 const countLineBreaks = (bytes: Uint8Array) => {
   let count = 0;
   for (let at = bytes.indexOf(10); at !== -1; at = bytes.indexOf(10, at + 1)) count++;
@@ -73,10 +75,10 @@ export async function checkCsv(
   });
   const decoder = new TextDecoder("utf-8", { fatal: true });
   let bytes = 0;
-  let stopped = false;
-  for await (const chunk of input) {
-    if (bytes === 0 && chunk.length > 0) {
-      const problem = sniffNonUtf8(chunk);
+  /** Decodes, splits and checks one piece of bytes; false once reading has stopped. */
+  const take = (piece: Uint8Array): boolean => {
+    if (bytes === 0) {
+      const problem = sniffNonUtf8(piece);
       if (problem) {
         validator.fatal({
           severity: "error",
@@ -84,18 +86,17 @@ export async function checkCsv(
           column: columnName(0),
           message: `${problem}; iLobby reads UTF-8 only: ${SAVE_AS_UTF8}`,
         });
-        stopped = true;
+        return false;
       }
     }
-    bytes += chunk.length;
-    if (stopped) break;
+    bytes += piece.length;
     let text: string;
     try {
-      text = decoder.decode(chunk, { stream: true });
+      text = decoder.decode(piece, { stream: true });
     } catch {
-      const at = firstInvalidUtf8Byte(chunk);
-      const offset = at === -1 ? chunk.length - 1 : at;
-      const before = chunk.subarray(0, offset);
+      // The bytes before the bad one were not decoded: the reader has every line before this piece.
+      const at = Math.max(0, firstInvalidUtf8Byte(piece));
+      const before = piece.subarray(0, at);
       const lineStart = before.lastIndexOf(10) + 1;
       const field =
         lineStart > 0
@@ -105,22 +106,30 @@ export async function checkCsv(
         severity: "error",
         line: reader.lines + 1 + countLineBreaks(before),
         column: columnName(field),
-        message: `${describeInvalidByte(chunk[offset] as number)}: the file is in another encoding; iLobby reads UTF-8 only: ${SAVE_AS_UTF8}`,
+        message: `${describeInvalidByte(piece[at] as number)}: the file is in another encoding; iLobby reads UTF-8 only: ${SAVE_AS_UTF8}`,
       });
-      stopped = true;
-      break;
+      return false;
     }
-    controlHere = mayContainControlCharacters(text);
-    if (!reader.push(text) || headerIsWrong()) {
-      stopped = true;
-      break;
-    }
+    controlHere = mayContainControlCharacters(piece);
+    if (!reader.push(text) || headerIsWrong()) return false;
     controlPending = reader.pending !== "" && (controlHere || controlPending);
+    return true;
+  };
+  let stopped = false;
+  reading: for await (const chunk of input) {
+    // Decoded in pieces of 64 KiB: larger strings live in V8's large-object space until a full collection, and
+    // made peak memory grow with the file.
+    for (let start = 0; start < chunk.length; start += PIECE_BYTES) {
+      if (!take(chunk.subarray(start, start + PIECE_BYTES))) {
+        stopped = true;
+        break reading;
+      }
+    }
   }
   if (!stopped) {
     try {
       const rest = decoder.decode();
-      controlHere = controlPending || mayContainControlCharacters(rest);
+      controlHere = controlPending;
       reader.push(rest);
       reader.end();
     } catch {

@@ -85,11 +85,12 @@ export function createCsvReader(handler: CsvReaderHandler) {
   let line = 0;
   let stopped = false;
 
-  const takeLine = (content: string) => {
+  /** `quoted`: whether the line holds a quote, when the caller already knows. */
+  const takeLine = (content: string, quoted = content.includes('"')) => {
     line++;
     const text = content.charCodeAt(content.length - 1) === 13 ? content.slice(0, -1) : content;
     if (text.length === 0) return; // blank lines are skipped, as csv-parse's skip_empty_lines did
-    const fields = text.includes('"') ? splitQuotedLine(text, line, handler) : text.split(",");
+    const fields = quoted ? splitQuotedLine(text, line, handler) : text.split(",");
     if (fields) handler.record(fields, line);
   };
 
@@ -125,12 +126,15 @@ export function createCsvReader(handler: CsvReaderHandler) {
         start = end + 1;
         end = chunk.indexOf("\n", start);
       }
+      // One search for quotes per chunk rather than one per line: most files have none, or few.
+      let quote = chunk.indexOf('"', start);
       while (end !== -1) {
         if (end - start > MAX_LINE_LENGTH + 1) {
           tooLong(line + 1);
           return false;
         }
-        takeLine(chunk.slice(start, end));
+        if (quote !== -1 && quote < start) quote = chunk.indexOf('"', start);
+        takeLine(chunk.slice(start, end), quote !== -1 && quote < end);
         start = end + 1;
         end = chunk.indexOf("\n", start);
       }

@@ -79,10 +79,17 @@ export function checkFieldLength(column: Column, value: string): FieldRuleProble
 }
 
 /**
- * Whether text may hold a control character inside a field: any C0 character except tab and line ends, or a CR
- * not followed by LF. One search per chunk of text instead of eight per record.
+ * Whether UTF-8 bytes may hold a control character inside a field: any C0 byte except tab and line ends, or a CR
+ * not followed by LF (a CR that ends the bytes counts: its LF may be in the next chunk). UTF-8 never uses bytes
+ * below 0x20 inside a multi-byte character, so bytes tell. One loop per chunk instead of eight searches per
+ * record, and about four times faster than a regular expression over the decoded text.
  */
-export function mayContainControlCharacters(text: string): boolean {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-  return /[\x00-\x08\x0B\x0C\x0E-\x1F]|\r(?!\n)/.test(text);
+export function mayContainControlCharacters(bytes: Uint8Array): boolean {
+  for (let index = 0; index < bytes.length; index++) {
+    if ((bytes[index] as number) < 32) {
+      const byte = bytes[index] as number;
+      if (byte !== 9 && byte !== 10 && (byte !== 13 || bytes[index + 1] !== 10)) return true;
+    }
+  }
+  return false;
 }

@@ -11,7 +11,7 @@ import {
   describeControlCharacter,
   hasControlCharacter,
 } from "./csv-rules.ts";
-import { emailKey, isWellFormedEmail } from "./email.ts";
+import { isWellFormedEmail } from "./email.ts";
 import { createEmailIndex } from "./email-index.ts";
 import { PHONE_COLUMNS, type PhonePolicy, phoneFormatProblem } from "./phones.ts";
 import { checkSite, describeSiteProblem } from "./sites.ts";
@@ -178,7 +178,7 @@ export function createCsvValidator(options: CsvValidatorOptions = {}) {
           message: `${JSON.stringify(email.length > 80 ? `${email.slice(0, 80)}...` : email)} is not a well-formed email address`,
         });
       } else {
-        const firstLine = emails.firstLineOf(emailKey(email), line);
+        const firstLine = emails.putIfAbsent(trimmed, line);
         if (firstLine !== undefined) {
           report({
             severity: "error",

@@ -85,9 +85,9 @@ describe("createEmailIndex", () => {
   it("returns the first line of a key seen before, across many growths of its table", () => {
     const index = createEmailIndex();
     for (let line = 1; line <= 200_000; line++)
-      expect(index.firstLineOf(`user${line}@example.test`, line)).toBeUndefined();
-    expect(index.firstLineOf("user123456@example.test", 300_000)).toBe(123_456);
-    expect(index.firstLineOf("user1@example.test", 300_001)).toBe(1);
+      expect(index.putIfAbsent(`user${line}@example.test`, line)).toBeUndefined();
+    expect(index.putIfAbsent("user123456@example.test", 300_000)).toBe(123_456);
+    expect(index.putIfAbsent("user1@example.test", 300_001)).toBe(1);
     expect(index.size).toBe(200_000);
   });
 });

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { errorCode, errorMessage, SyncError } from "../../core/errors.ts";
 
-const CHUNK_BYTES = 1 << 16;
+const CHUNK_BYTES = 1 << 20;
 
 export interface CsvReadOptions {
   /** Refuse what cannot be read twice (pipes, FIFOs, devices): `upload` must send what it checked. */
