@@ -125,6 +125,20 @@ describe("phone numbers from Samba AD", () => {
     );
   });
 
+  it("doctor counts the numbers phones would rewrite and the invalid ones", async () => {
+    writeConfig(PHONES);
+    const result = await runCli(["doctor", "--json"], { cwd: dir, env: secrets, timeoutMs: 110_000 });
+    const coverage = JSON.parse(result.stdout).checks.find(
+      (check: { id: string }) => check.id === "coverage",
+    );
+    // 15 numbers in OU=Host Data, none written exactly as E.164; Ana's two and Jonas's one are invalid.
+    expect(coverage.details).toContain(
+      "phone numbers (phones.format e164): 15 of 15 would be rewritten, 3 invalid, 1 MOBILE on a fixed line",
+    );
+    expect(coverage.status).toBe("warn");
+    expect(coverage.summary).toContain("3 invalid phone numbers");
+  });
+
   it("keeps extensions and invalid numbers when told to, uploads them, and logs every report", async () => {
     writeConfig({ ...PHONES, extensions: "keep", invalid: "keep" }, { log: { file: "sync.log" } });
     const result = await run([]);
