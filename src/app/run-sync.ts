@@ -54,6 +54,8 @@ export interface TargetOutcome {
   status: "planned" | "uploaded" | "failed";
   upload?: UploadReceipt;
   error?: SyncError;
+  /** Set when the guard stops a target and its plan is saved: the file and the exact command that applies it. */
+  plan?: { path: string; command: string };
   durationMs: number;
 }
 

@@ -1,6 +1,7 @@
 /** What every command gets: output, the outside world, and config loading that honours --config. */
 import type { LoadedConfig } from "../adapters/files/config-file.ts";
 import { SyncError } from "../core/errors.ts";
+import type { SyncNotifications } from "./notifications.ts";
 import type { Output } from "./output.ts";
 import type { Environment } from "./wiring.ts";
 
@@ -18,6 +19,8 @@ export interface CommandContext {
   loadConfigIfAny(): Promise<LoadedConfig | undefined>;
   /** A command that printed its own result and still failed (e.g. an invalid CSV) sets its exit code here. */
   setExitCode(code: number): void;
+  /** Commands that sync (run, upload) begin and record here; the program sends once the exit code is known. */
+  readonly notifications: SyncNotifications;
 }
 
 export function createCommandContext(options: {
@@ -26,6 +29,7 @@ export function createCommandContext(options: {
   cwd: string;
   configPath: () => string | undefined;
   setExitCode: (code: number) => void;
+  notifications: SyncNotifications;
 }): CommandContext {
   const requestedPath = () => options.configPath() ?? options.environment.env.ILOBBY_SYNC_CONFIG;
   return {
@@ -45,5 +49,6 @@ export function createCommandContext(options: {
       }
     },
     setExitCode: options.setExitCode,
+    notifications: options.notifications,
   };
 }

@@ -4,12 +4,14 @@ import { EXIT_CODE_MEANINGS, EXIT_CODES } from "../core/errors.ts";
 import { createRedactor } from "../core/redact.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerInit } from "./commands/init.ts";
+import { registerNotify } from "./commands/notify.ts";
 import { registerRun } from "./commands/run.ts";
 import { registerSchedule } from "./commands/schedule.ts";
 import { registerSecret } from "./commands/secret.ts";
 import { registerUpload } from "./commands/upload.ts";
 import { registerValidate } from "./commands/validate.ts";
 import { createCommandContext } from "./context.ts";
+import { SyncNotifications } from "./notifications.ts";
 import { Output, type Streams } from "./output.ts";
 import type { Environment } from "./wiring.ts";
 
@@ -41,9 +43,10 @@ export async function runCli(options: CliOptions): Promise<number> {
   let exitCode: number = EXIT_CODES.ok;
   let output: Output | undefined;
 
+  const version = typeof __VERSION__ === "string" ? __VERSION__ : "0.0.0-dev";
   const program = new Command("ilobby-sync")
     .description("Keep the iLobby Address Book in sync with Active Directory.")
-    .version(typeof __VERSION__ === "string" ? __VERSION__ : "0.0.0-dev", "-V, --version")
+    .version(version, "-V, --version")
     .addOption(
       new Option(
         "-c, --config <file>",
@@ -77,6 +80,7 @@ export async function runCli(options: CliOptions): Promise<number> {
     }
     return output;
   };
+  const notifications = new SyncNotifications(options.environment, getOutput, version);
   const context = createCommandContext({
     output: getOutput,
     environment: options.environment,
@@ -85,6 +89,7 @@ export async function runCli(options: CliOptions): Promise<number> {
     setExitCode: (code) => {
       exitCode = code;
     },
+    notifications,
   });
 
   registerRun(program, context);
@@ -94,15 +99,20 @@ export async function runCli(options: CliOptions): Promise<number> {
   registerSchedule(program, context);
   registerInit(program, context);
   registerDoctor(program, context);
+  registerNotify(program, context, version);
 
+  let failure: unknown;
   try {
     await program.parseAsync([...options.argv], { from: "user" });
-    return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and --version end here too, with exit code 0.
       return error.exitCode === 0 ? EXIT_CODES.ok : EXIT_CODES.config;
     }
-    return getOutput().error(error);
+    failure = error;
+    exitCode = getOutput().error(error);
   }
+  // The event is decided by the final exit code; a notification never changes it.
+  await notifications.finish(exitCode, failure);
+  return exitCode;
 }

@@ -6,6 +6,7 @@ import type { Row } from "./columns.ts";
 import { directorySecretNames } from "./config/directory-secrets.ts";
 import type { Config, IlobbyConfig } from "./config/schema.ts";
 import type { MappedRecord, SkippedRecord } from "./mapping.ts";
+import { notifySecretNames } from "./notify/config.ts";
 import { DEFAULT_CLIENT_SECRET_NAME } from "./secret-names.ts";
 
 export const SINGLE_TARGET_NAME = "default";
@@ -43,12 +44,13 @@ export function resolveTargets(config: Config): ResolvedTarget[] {
   }));
 }
 
-/** Every secret a sync with this config reads: each target's client secret, then the directory source's. */
+/** Every secret a sync with this config reads: each target's client secret, the directory source's, notify's. */
 export function secretNamesFor(config: Config): string[] {
   return [
     ...new Set([
       ...resolveTargets(config).map((target) => target.secretName),
       ...directorySecretNames(config.directory),
+      ...notifySecretNames(config.notify),
     ]),
   ];
 }

@@ -44,9 +44,8 @@ export function registerRun(program: Command, context: CommandContext): void {
     .action(async (options: RunOptions) => {
       const { output, environment } = context;
       const dryRun = Boolean(options.dryRun);
-      // The global Web Crypto: importing node:crypto at the top would cost every command's start-up.
-      const runId = crypto.randomUUID();
       const loaded = await context.loadConfig();
+      const { runId } = await context.notifications.begin(loaded, "run", dryRun);
       output.verbose(`config: ${loaded.path}`);
       const logPath = loaded.config.log.file ? loaded.resolvePath(loaded.config.log.file) : undefined;
       await checkOutputPaths(loaded.config, options.output, logPath);
@@ -95,6 +94,7 @@ export function registerRun(program: Command, context: CommandContext): void {
           log.event("run-failed", { message: error instanceof Error ? error.message : String(error) });
           throw error;
         });
+        context.notifications.record({ targets: result.targets, plan: result.plan });
         output.result(
           () => renderRun(result, { verbose: output.options.verbose, dryRun }),
           () => ({ ...runJson(result, { dryRun, runId }), ...(dryRun ? { rows: result.plan.rows } : {}) }),

@@ -33,8 +33,8 @@ export function registerUpload(program: Command, context: CommandContext): void 
     .action(async (file: string, options: UploadOptions) => {
       const { output, environment } = context;
       const dryRun = Boolean(options.dryRun);
-      const runId = crypto.randomUUID();
       const loaded = await context.loadConfig();
+      const { runId } = await context.notifications.begin(loaded, "upload", dryRun);
       const targets = resolveTargets(loaded.config);
       const target = options.target
         ? targets.find((candidate) => candidate.name === options.target)
@@ -93,6 +93,14 @@ export function registerUpload(program: Command, context: CommandContext): void 
         });
         const { report } = check;
         if (!outcome) {
+          context.notifications.record({
+            targets: [],
+            error: new SyncError(
+              "data",
+              `${file} is not a valid iLobby CSV (${report.errors} error(s)); nothing was uploaded`,
+              { fix: `run \`ilobby-sync validate ${file}\` to see each problem with its line` },
+            ),
+          });
           output.result(
             () => `${renderValidationReport(file, report)}\nNothing was uploaded.`,
             () => ({ ok: false, uploaded: false, file, ...report }),
@@ -100,6 +108,7 @@ export function registerUpload(program: Command, context: CommandContext): void 
           context.setExitCode(EXIT_CODES.data);
           return;
         }
+        context.notifications.record({ targets: [outcome] });
         output.result(
           () =>
             [

@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { COLUMNS } from "../columns.ts";
 import { isCountryCode, PHONE_FORMATS } from "../phones.ts";
+import { notifySchema } from "../notify/config.ts";
 import { SECRET_NAME_PATTERN } from "../secret-names.ts";
 import { DEFAULT_KEYCHAIN_SERVICE, DEFAULT_MAPPING } from "./defaults.ts";
 import { directorySchema } from "./directory.ts";
@@ -228,6 +229,9 @@ export const configObjectSchema = z.strictObject({
   keychain: keychainSchema
     .prefault({})
     .meta({ description: "Where `ilobby-sync secret set` stores the secrets and the sync reads them." }),
+  notify: notifySchema
+    .optional()
+    .meta({ description: "Notifications: webhooks (JSON, Teams, Slack), e-mail and a heartbeat ping." }),
 });
 
 export const configSchema = configObjectSchema
@@ -290,3 +294,4 @@ export type MappingConfig = Config["mapping"];
 export type TargetConfig = NonNullable<Config["targets"]>[number];
 export type SafetyConfig = Config["safety"];
 export type PhonesConfig = NonNullable<Config["phones"]>;
+export type { NotifyConfig } from "../notify/config.ts";

@@ -1,0 +1,98 @@
+/**
+ * Builds the configured channels. A channel whose secret or CA cannot be read still appears, failing with the
+ * reason, so the failure is reported like any other notification failure and the sync goes on.
+ */
+import { type NotificationChannel, PermanentDeliveryError, type PingChannel } from "../../app/notify.ts";
+import type { SecretSource } from "../../app/ports.ts";
+import { errorMessage } from "../../core/errors.ts";
+import { type NotifyConfig, SMTP_PASSWORD_SECRET_NAME } from "../../core/notify/config.ts";
+import { emailChannel } from "./email-channel.ts";
+import { notifyDispatcher, pingChannel, secretPartsOf, webhookChannel } from "./http-channels.ts";
+
+export interface NotificationChannels {
+  ping?: PingChannel | undefined;
+  others: NotificationChannel[];
+}
+
+export interface ChannelSources {
+  secrets: SecretSource;
+  /** Trusted roots plus notify.caFile; a rejection fails every channel with its reason. */
+  ca: Promise<readonly string[]>;
+  /** Told every secret value (URLs with tokens, the SMTP password) so output can redact it. */
+  redact(secret: string): void;
+}
+
+function broken(name: string, error: unknown): NotificationChannel & PingChannel {
+  const fail = async () => {
+    throw new PermanentDeliveryError(errorMessage(error));
+  };
+  return { name, send: fail, ping: fail };
+}
+
+async function secretUrl(
+  sources: ChannelSources,
+  inline: string | undefined,
+  secretName: string | undefined,
+) {
+  const url = inline ?? (await sources.secrets.get(secretName as string));
+  for (const part of secretPartsOf(url)) sources.redact(part);
+  return url.trim();
+}
+
+export async function notificationChannels(
+  notify: NotifyConfig,
+  sources: ChannelSources,
+): Promise<NotificationChannels> {
+  let ca: readonly string[];
+  try {
+    ca = await sources.ca;
+  } catch (error) {
+    return {
+      ping: notify.ping || notify.pingSecret ? broken("ping", error) : undefined,
+      others: [
+        ...notify.webhooks.map((webhook) => broken(`webhook (${webhook.format})`, error)),
+        ...(notify.email ? [broken(`email smtp://${notify.email.host}:${notify.email.port}`, error)] : []),
+      ],
+    };
+  }
+  const dispatcher = notifyDispatcher(ca);
+  const others: NotificationChannel[] = [];
+  for (const webhook of notify.webhooks) {
+    try {
+      others.push(
+        webhookChannel(
+          webhook,
+          await secretUrl(sources, webhook.url, webhook.urlSecret),
+          notify.details,
+          dispatcher,
+        ),
+      );
+    } catch (error) {
+      others.push(
+        broken(
+          `webhook (${webhook.format})${webhook.urlSecret ? ` from secret ${webhook.urlSecret}` : ""}`,
+          error,
+        ),
+      );
+    }
+  }
+  if (notify.email) {
+    const { email } = notify;
+    try {
+      const password = email.username ? await sources.secrets.get(SMTP_PASSWORD_SECRET_NAME) : undefined;
+      if (password) sources.redact(password);
+      others.push(emailChannel(email, password, ca, notify.details));
+    } catch (error) {
+      others.push(broken(`email smtp://${email.host}:${email.port}`, error));
+    }
+  }
+  let ping: PingChannel | undefined;
+  if (notify.ping || notify.pingSecret) {
+    try {
+      ping = pingChannel(await secretUrl(sources, notify.ping, notify.pingSecret), dispatcher);
+    } catch (error) {
+      ping = broken(`ping${notify.pingSecret ? ` from secret ${notify.pingSecret}` : ""}`, error);
+    }
+  }
+  return { ping, others };
+}

@@ -1,0 +1,180 @@
+/**
+ * The one place notifications hook into the commands that sync (run, upload): `begin` once the config is loaded
+ * (the heartbeat's /start goes out while the sync works), `record` with the result, and `finish` with the final
+ * exit code, which decides the event. Nothing here can change that exit code: every failure is a warning on
+ * stderr and a line in log.file.
+ */
+import { hostname } from "node:os";
+import type { LoadedConfig } from "../adapters/files/config-file.ts";
+import type { NotificationChannels } from "../adapters/notify/channels.ts";
+import type { Delivery, SeenCertificate } from "../app/notify.ts";
+import type { RunLog } from "../app/ports.ts";
+import type { TargetOutcome } from "../app/run-sync.ts";
+import type { SyncReport } from "../core/notify/report.ts";
+import type { SyncPlan } from "../core/plan.ts";
+import type { Output } from "./output.ts";
+import { type Environment, secretsFor } from "./wiring.ts";
+
+export interface RecordedSync {
+  targets: readonly TargetOutcome[];
+  /** The run's plan: its skipped records and long names are warnings. Absent for `upload`. */
+  plan?: Pick<SyncPlan, "skipped" | "warnings"> | undefined;
+  /** The HTML change report this run wrote, if any. */
+  reportFile?: string | undefined;
+  /** A failure the command printed itself instead of throwing (an invalid CSV). */
+  error?: unknown;
+}
+
+interface Session {
+  loaded: LoadedConfig;
+  command: string;
+  dryRun: boolean;
+  runId: string;
+  log: RunLog;
+  notifying: boolean;
+  channels?: Promise<NotificationChannels>;
+  started?: Promise<Delivery | undefined>;
+  deadline?: AbortSignal;
+  recorded?: RecordedSync;
+  certificates: SeenCertificate[];
+}
+
+export class SyncNotifications {
+  private session: Session | undefined;
+
+  constructor(
+    private readonly environment: Environment,
+    private readonly output: () => Output,
+    private readonly version: string,
+  ) {}
+
+  /** Starts a sync's notifications and returns its run id (shared by log.file and every message). */
+  async begin(loaded: LoadedConfig, command: string, dryRun: boolean): Promise<{ runId: string }> {
+    // The global Web Crypto: importing node:crypto at the top would cost every command's start-up.
+    const runId = crypto.randomUUID();
+    const [{ notifiesFor, notificationDeadline, deliver }, { createJsonLinesLog, silentLog }] =
+      await Promise.all([import("../app/notify.ts"), import("../adapters/files/json-log.ts")]);
+    const output = this.output();
+    const { notify, log } = loaded.config;
+    const session: Session = {
+      loaded,
+      command,
+      dryRun,
+      runId,
+      notifying: notifiesFor(notify, dryRun),
+      certificates: [],
+      log: log.file
+        ? createJsonLinesLog({
+            path: loaded.resolvePath(log.file),
+            runId,
+            command: dryRun ? `${command} --dry-run` : command,
+            clock: this.environment.clock,
+            redactor: output.redactor,
+            onError: (message) => output.warn(message),
+          })
+        : silentLog,
+    };
+    this.session = session;
+    if (!notify || !session.notifying) return { runId };
+    session.deadline = notificationDeadline();
+    session.channels = channelsFor(loaded, this.environment, output);
+    const deadline = session.deadline;
+    session.started = session.channels.then(({ ping }) =>
+      ping ? deliver(ping.name, (signal) => ping.ping("start", "", signal), deadline) : undefined,
+    );
+    return { runId };
+  }
+
+  /** A TLS certificate a connection of this sync was shown (a DC, iLobby): near expiry it is a warning. */
+  sawCertificate(certificate: SeenCertificate): void {
+    this.session?.certificates.push(certificate);
+  }
+
+  record(result: RecordedSync): void {
+    if (this.session) this.session.recorded = result;
+  }
+
+  /** Sends what the final exit code calls for; reports failures; never throws. */
+  async finish(exitCode: number, error: unknown): Promise<void> {
+    const session = this.session;
+    if (!session?.notifying || !session.loaded.config.notify || !session.channels || !session.deadline)
+      return;
+    const output = this.output();
+    try {
+      const { notifyOutcome, reportedError, runWarnings, targetReport } = await import("../app/notify.ts");
+      const { pingBody } = await import("../core/notify/messages.ts");
+      const notify = session.loaded.config.notify;
+      const recorded = session.recorded;
+      const skipped = recorded?.plan?.skipped.length ?? 0;
+      const report: SyncReport = {
+        command: session.command,
+        host: hostname(),
+        version: this.version,
+        runId: session.runId,
+        exitCode,
+        dryRun: session.dryRun,
+        error: (error ?? recorded?.error) === undefined ? undefined : reportedError(error ?? recorded?.error),
+        targets: (recorded?.targets ?? []).map((outcome) => targetReport(outcome, skipped)),
+        warnings: runWarnings(recorded?.plan, session.certificates, this.environment.clock.now()),
+        reportFile: recorded?.reportFile,
+      };
+      const started = await session.started;
+      const deliveries = await notifyOutcome(
+        report,
+        notify,
+        await session.channels,
+        session.deadline,
+        pingBody(report, notify.details),
+      );
+      this.reportDeliveries(session, started ? [started, ...deliveries] : deliveries, output);
+    } catch (failure) {
+      output.warn(
+        `notifications were not sent: ${failure instanceof Error ? failure.message : String(failure)}`,
+      );
+      session.log.event("notification-failed", { error: String(failure) });
+    }
+  }
+
+  private reportDeliveries(session: Session, deliveries: readonly Delivery[], output: Output): void {
+    for (const delivery of deliveries) {
+      if (delivery.ok) {
+        output.verbose(`notification sent: ${delivery.channel}`);
+        session.log.event("notification-sent", { channel: delivery.channel, attempts: delivery.attempts });
+      } else {
+        output.warn(
+          `notification to ${delivery.channel} failed after ${delivery.attempts} attempt(s): ${delivery.error} (the sync's exit code is unchanged)`,
+        );
+        session.log.event("notification-failed", {
+          channel: delivery.channel,
+          attempts: delivery.attempts,
+          error: delivery.error,
+        });
+      }
+    }
+  }
+}
+
+/** The configured channels, their secrets read and told to the redactor. */
+export async function channelsFor(
+  loaded: LoadedConfig,
+  environment: Environment,
+  output: Output,
+): Promise<NotificationChannels> {
+  const { notificationChannels } = await import("../adapters/notify/channels.ts");
+  const notify = loaded.config.notify;
+  if (!notify) return { others: [] };
+  return notificationChannels(notify, {
+    secrets: secretsFor(environment, loaded.config),
+    ca: trustedWith(notify.caFile ? loaded.resolvePath(notify.caFile) : undefined),
+    redact: (secret) => output.redactor.add(secret),
+  });
+}
+
+/** The roots a notification trusts: system and Node roots, plus notify.caFile. */
+export async function trustedWith(caFile: string | undefined): Promise<readonly string[]> {
+  const [{ readPemFile }, { trustedCertificates }] = await Promise.all([
+    import("../adapters/files/config-file.ts"),
+    import("../adapters/ilobby/trust.ts"),
+  ]);
+  return trustedCertificates(caFile ? [await readPemFile(caFile, "notify.caFile")] : []);
+}
