@@ -21,6 +21,11 @@ export interface SourceContext {
   verbose(message: string): void;
   /** Every secret and token the source handles is added here, so no output ever shows it. */
   redact(value: string | undefined): void;
+  /**
+   * Told the expiry of each server certificate the source's connections verified (a DC, Graph): one that expires
+   * within 30 days becomes a notification warning. `endpoint` is fit to print, e.g. "directory ldaps://dc1:636".
+   */
+  onCertificate?: ((endpoint: string, validTo: string) => void) | undefined;
 }
 
 export interface SourceDoctorContext extends SourceContext {

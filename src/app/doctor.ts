@@ -47,6 +47,14 @@ export interface SecretProbe {
   keychain?: { describe(): string; has(name: string): Promise<boolean> } | undefined;
 }
 
+/** A notification channel: reachable (TCP, then TLS), checked without sending anything. */
+export interface NotifyEndpoint {
+  id: string;
+  title: string;
+  /** The TLS facts of an HTTPS endpoint, or what an SMTP server accepted; throws a SyncError when unreachable. */
+  check(): Promise<{ tls: TlsFacts } | { summary: string }>;
+}
+
 export interface DoctorPorts {
   now(): number;
   ilobbyEndpoint: HttpsProbe;
@@ -59,6 +67,8 @@ export interface DoctorPorts {
   tokenSource(target: ResolvedTarget): Promise<TokenSource>;
   secrets: SecretProbe;
   stateDir: { location: string; checkWritable(): Promise<void> };
+  /** The configured notification channels (none without a notify block). */
+  notifyEndpoints?: (() => Promise<NotifyEndpoint[]>) | undefined;
 }
 
 // ---- Checks that init reuses ----
@@ -244,6 +254,27 @@ async function ilobbyChecks(config: Config, ports: DoctorPorts, secrets: readonl
   return checks;
 }
 
+const NOTIFY_RENEWAL =
+  "the service renews its own certificate; if a TLS-inspecting proxy presents this one, ask your network team";
+
+async function notifyChecks(ports: DoctorPorts): Promise<CheckResult[]> {
+  const endpoints = (await ports.notifyEndpoints?.()) ?? [];
+  const checks: CheckResult[] = [];
+  for (const endpoint of endpoints) {
+    try {
+      const found = await endpoint.check();
+      checks.push(
+        "tls" in found
+          ? assessTls(endpoint.id, endpoint.title, found.tls, ports.now(), NOTIFY_RENEWAL)
+          : passed(endpoint.id, endpoint.title, found.summary),
+      );
+    } catch (error) {
+      checks.push(failed(endpoint.id, endpoint.title, error));
+    }
+  }
+  return checks;
+}
+
 /** Without a valid config only the config check can run; the rest are listed so the checklist is complete. */
 export function doctorWithoutConfig(error: unknown): CheckResult[] {
   const reason = "needs a valid config file";
@@ -262,5 +293,6 @@ export async function runDoctor(config: Config, path: string, ports: DoctorPorts
   checks.push(...secrets, await stateDirCheck(ports.stateDir));
   checks.push(...(await ports.directoryChecks(secrets)));
   checks.push(...(await ilobbyChecks(config, ports, secrets)));
+  checks.push(...(await notifyChecks(ports)));
   return checks;
 }

@@ -199,6 +199,22 @@ export function targetReport(outcome: TargetOutcome, skipped: number): TargetRep
   };
 }
 
+/** Certificates that expire within 30 days, once per endpoint. */
+export function expiryWarnings(certificates: readonly SeenCertificate[], now: number): RunWarning[] {
+  const warnings: RunWarning[] = [];
+  const seen = new Set<string>();
+  for (const certificate of certificates) {
+    const days = daysUntil(certificate.validTo, now);
+    if (days >= EXPIRY_WARNING_DAYS || seen.has(certificate.endpoint)) continue;
+    seen.add(certificate.endpoint);
+    warnings.push({
+      kind: "certificate",
+      message: `the certificate of ${certificate.endpoint} expires in ${days} day(s) (${certificate.validTo}); renew it before then`,
+    });
+  }
+  return warnings;
+}
+
 /** The warnings a notification reports: records skipped, names iLobby may not sync, certificates near expiry. */
 export function runWarnings(
   plan: Pick<SyncPlan, "skipped" | "warnings"> | undefined,
@@ -213,7 +229,7 @@ export function runWarnings(
     warnings.push({
       kind: "skipped",
       message: `${plan.skipped.length} record(s) skipped (${reasons})`,
-      examples: plan.skipped.slice(0, EXAMPLES_PER_KIND).map((skip) => skip.email || skip.dn),
+      examples: plan.skipped.slice(0, EXAMPLES_PER_KIND).map((skip) => skip.email || skip.ref),
     });
   }
   if (plan && plan.warnings.length > 0) {
@@ -223,16 +239,7 @@ export function runWarnings(
       examples: plan.warnings.slice(0, EXAMPLES_PER_KIND).map((warning) => warning.email),
     });
   }
-  const seen = new Set<string>();
-  for (const certificate of certificates) {
-    const days = daysUntil(certificate.validTo, now);
-    if (days >= EXPIRY_WARNING_DAYS || seen.has(certificate.endpoint)) continue;
-    seen.add(certificate.endpoint);
-    warnings.push({
-      kind: "certificate",
-      message: `the certificate of ${certificate.endpoint} expires in ${days} day(s) (${certificate.validTo}); renew it before then`,
-    });
-  }
+  warnings.push(...expiryWarnings(certificates, now));
   return warnings;
 }
 

@@ -7,13 +7,13 @@
 import { hostname } from "node:os";
 import type { LoadedConfig } from "../adapters/files/config-file.ts";
 import type { NotificationChannels } from "../adapters/notify/channels.ts";
-import type { Delivery, SeenCertificate } from "../app/notify.ts";
+import { type Delivery, expiryWarnings, type SeenCertificate } from "../app/notify.ts";
 import type { RunLog } from "../app/ports.ts";
 import type { TargetOutcome } from "../app/run-sync.ts";
 import type { SyncReport } from "../core/notify/report.ts";
 import type { SyncPlan } from "../core/plan.ts";
 import type { Output } from "./output.ts";
-import { type Environment, secretsFor } from "./wiring.ts";
+import { type CertificateListener, type Environment, secretsFor } from "./wiring.ts";
 
 export interface RecordedSync {
   targets: readonly TargetOutcome[];
@@ -85,9 +85,21 @@ export class SyncNotifications {
     return { runId };
   }
 
-  /** A TLS certificate a connection of this sync was shown (a DC, iLobby): near expiry it is a warning. */
-  sawCertificate(certificate: SeenCertificate): void {
-    this.session?.certificates.push(certificate);
+  /**
+   * Hears the certificates this sync's connections were shown (DCs, iLobby): one that expires within 30 days is
+   * a warning of the notification (and, with --verbose, a line now).
+   */
+  certificateListener(): CertificateListener {
+    const warned = new Set<string>();
+    return (endpoint, validTo) => {
+      const session = this.session;
+      if (!session || warned.has(endpoint)) return;
+      warned.add(endpoint);
+      const certificate: SeenCertificate = { endpoint, validTo };
+      session.certificates.push(certificate);
+      const [warning] = expiryWarnings([certificate], this.environment.clock.now());
+      if (warning) this.output().verbose(warning.message);
+    };
   }
 
   record(result: RecordedSync): void {
@@ -165,16 +177,16 @@ export async function channelsFor(
   if (!notify) return { others: [] };
   return notificationChannels(notify, {
     secrets: secretsFor(environment, loaded.config),
-    ca: trustedWith(notify.caFile ? loaded.resolvePath(notify.caFile) : undefined),
+    env: environment.env,
+    extraCa: notifyExtraCa(loaded),
     redact: (secret) => output.redactor.add(secret),
   });
 }
 
-/** The roots a notification trusts: system and Node roots, plus notify.caFile. */
-export async function trustedWith(caFile: string | undefined): Promise<readonly string[]> {
-  const [{ readPemFile }, { trustedCertificates }] = await Promise.all([
-    import("../adapters/files/config-file.ts"),
-    import("../adapters/ilobby/trust.ts"),
-  ]);
-  return trustedCertificates(caFile ? [await readPemFile(caFile, "notify.caFile")] : []);
+/** notify.caFile's certificates, trusted beside the system and Node roots. */
+export async function notifyExtraCa(loaded: LoadedConfig): Promise<string[]> {
+  const caFile = loaded.config.notify?.caFile;
+  if (!caFile) return [];
+  const { readPemFile } = await import("../adapters/files/config-file.ts");
+  return [await readPemFile(loaded.resolvePath(caFile), "notify.caFile")];
 }

@@ -130,6 +130,8 @@ export async function doctorPorts(
       location: state.location,
       checkWritable: () => checkWritableDirectory(state.location, "stateDir"),
     },
+    notifyEndpoints: async () =>
+      (await import("./notify-probes.ts")).notifyEndpoints(loaded, environment, output),
   };
 }
 

@@ -36,10 +36,18 @@ export function secretsFor(environment: Environment, config: Config) {
   return createSecretSource({ env: environment.env, keychain: keychainFor(environment, config) });
 }
 
+/** Told each verified certificate a run's connection was shown: `endpoint` is fit to print. */
+export type CertificateListener = (endpoint: string, validTo: string) => void;
+
 /** The source `directory.type` selects, with its secrets from the keychain or environment (redacted everywhere). */
-export async function directoryFor(loaded: LoadedConfig, environment: Environment, output: Output) {
+export async function directoryFor(
+  loaded: LoadedConfig,
+  environment: Environment,
+  output: Output,
+  onCertificate?: CertificateListener,
+) {
   const { openDirectorySource } = await import("../adapters/directory-sources.ts");
-  return openDirectorySource(sourceContextFor(loaded, environment, output));
+  return openDirectorySource({ ...sourceContextFor(loaded, environment, output), onCertificate });
 }
 
 export function sourceContextFor(loaded: LoadedConfig, environment: Environment, output: Output) {
@@ -57,13 +65,20 @@ export async function ilobbyClientFor(
   target: ResolvedTarget,
   environment: Environment,
   output: Output,
+  onCertificate?: CertificateListener,
 ): Promise<IlobbyClient> {
   const { connection } = target;
   const clientSecret = await secretsFor(environment, loaded.config).get(target.secretName);
   output.redactor.add(clientSecret);
   const [{ createIlobbyClient }, network] = await Promise.all([
     import("../adapters/ilobby/ilobby-client.ts"),
-    networkPathFor(loaded, connection, environment, output),
+    networkPathFor(
+      loaded,
+      connection,
+      environment,
+      output,
+      onCertificate && ((validTo) => onCertificate(`iLobby ${connection.baseUrl}`, validTo)),
+    ),
   ]);
   return createIlobbyClient({
     ...connection,
@@ -85,6 +100,7 @@ export async function networkPathFor(
   connection: Pick<ResolvedTarget["connection"], "baseUrl" | "caFile" | "proxy" | "timeoutSeconds">,
   environment: Environment,
   output: Output,
+  onCertificate?: (validTo: string) => void,
 ) {
   const [{ readPemFile }, { createNetworkPath }] = await Promise.all([
     import("../adapters/files/config-file.ts"),
@@ -98,6 +114,7 @@ export async function networkPathFor(
     env: environment.env,
     extraCa,
     timeoutMs: connection.timeoutSeconds * 1000,
+    onCertificate,
   });
   const proxy = network.proxyFor(connection.baseUrl);
   for (const password of proxy ? proxyPasswords(proxy) : []) output.redactor.add(password);

@@ -286,6 +286,68 @@ describe("notifications of a run", () => {
   }, 90_000);
 });
 
+describe("certificates near expiry", () => {
+  it("a DC's or iLobby's certificate expiring within 30 days makes a successful run a warning", async () => {
+    const shortLived = await startSampleWorld({ clients: { [CLIENT]: CLIENT_SECRET }, certificateDays: 10 });
+    try {
+      const config = shortLived.config(CLIENT);
+      config.notify = notifyBlock({ on: ["warning"], email: undefined });
+      config.stateDir = join(dir, "state");
+      shortLived.writeConfig(dir, config);
+      const result = await run(["run"]);
+      expect(result.code, result.stderr).toBe(0);
+      const [document] = json("json");
+      const certificates = document.warnings.filter(
+        (warning: { kind: string }) => warning.kind === "certificate",
+      );
+      expect(certificates.map((warning: { message: string }) => warning.message)).toEqual([
+        expect.stringMatching(
+          new RegExp(`^the certificate of directory ${shortLived.ldap.url} expires in 9 day`),
+        ),
+        expect.stringMatching(
+          new RegExp(`^the certificate of iLobby ${shortLived.emulator.url} expires in 9 day`),
+        ),
+      ]);
+    } finally {
+      await shortLived.stop();
+    }
+  });
+});
+
+describe("doctor", () => {
+  it("checks each channel's TCP and TLS (the SMTP login too) without sending anything", async () => {
+    writeConfig((config) => {
+      config.notify = notifyBlock({
+        webhooks: [
+          { url: `${https.url}/hook/json`, format: "json" },
+          { urlSecret: "slack-webhook", format: "slack" },
+          { url: "https://127.0.0.1:1/hook/down", format: "teams" },
+        ],
+      });
+    });
+    const result = await run(["doctor", "--json"]);
+    const checks = JSON.parse(result.stdout).checks.filter((check: { id: string }) =>
+      check.id.startsWith("notify:"),
+    );
+    expect(checks.map((check: { id: string; status: string }) => [check.id, check.status])).toEqual([
+      ["notify:webhook:0", "pass"],
+      ["notify:webhook:1", "pass"],
+      ["notify:webhook:2", "fail"],
+      ["notify:email", "pass"],
+      ["notify:ping", "pass"],
+    ]);
+    expect(checks[1].title).toBe("notify webhook (slack) (secret slack-webhook)");
+    expect(checks[2].summary).toMatch(
+      /webhook \(teams\) https:\/\/127\.0\.0\.1:1 is not reachable: ECONNREFUSED/,
+    );
+    expect(checks[3].summary).toBe("STARTTLS, certificate verified, login accepted (nothing sent)");
+    expect(result.code).toBe(2);
+    expect(https.requests).toEqual([]);
+    expect(smtp.mails).toEqual([]);
+    expect(result.stdout).not.toContain(SLACK_TOKEN_PATH);
+  });
+});
+
 describe("notify test", () => {
   it("sends a test message on every channel and says which worked", async () => {
     writeConfig();

@@ -158,10 +158,10 @@ describe("from a run to the report", () => {
     const warnings = runWarnings(
       {
         skipped: [
-          { dn: "CN=a", email: "", reason: "no-email", message: "" },
-          { dn: "CN=b", email: "b@x.test", reason: "unknown-site", message: "" },
+          { ref: "CN=a", email: "", reason: "no-email", message: "" },
+          { ref: "CN=b", email: "b@x.test", reason: "unknown-site", message: "" },
         ],
-        warnings: [{ dn: "CN=c", email: "c@x.test", message: "FIRSTNAME is longer than 50 characters" }],
+        warnings: [{ ref: "CN=c", email: "c@x.test", message: "FIRSTNAME is longer than 50 characters" }],
       },
       [
         { endpoint: "directory ldaps://dc1:636", validTo: "2026-12-20T00:00:00.000Z" },

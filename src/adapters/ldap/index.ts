@@ -21,8 +21,16 @@ export async function ldapConnector(
   ]);
   const caFile = block.caFile ? context.resolvePath(block.caFile) : undefined;
   const ca = caFile ? await readPemFile(caFile, "directory.caFile") : trustedCertificates();
+  const { onCertificate } = context;
   return (directory) =>
-    createLdapDirectory({ directory, password, ca, caFile, log: (message) => context.verbose(message) });
+    createLdapDirectory({
+      directory,
+      password,
+      ca,
+      caFile,
+      log: (message) => context.verbose(message),
+      onCertificate: onCertificate && ((url, validTo) => onCertificate(`directory ${url}`, validTo)),
+    });
 }
 
 export const ldapSource: DirectorySourceDescriptor<LdapDirectoryConfig> = {

@@ -8,6 +8,7 @@ import { Client, type Entry, type Filter } from "ldapts";
 import type { DirectoryReadRequest, DirectorySource, SourceRecord } from "../../app/ports.ts";
 import type { LdapDirectoryConfig } from "../../core/config/schema.ts";
 import { errorMessage, SyncError } from "../../core/errors.ts";
+import { watchingCertificates } from "../network/certificate-watch.ts";
 import { createBasePlacement } from "./base-placement.ts";
 import {
   describeBindError,
@@ -26,6 +27,8 @@ export interface LdapDirectoryOptions {
   caFile?: string | undefined;
   /** Logged for each attempt, e.g. "connected to ldaps://dc2 (TLSv1.3)". */
   log?: (message: string) => void;
+  /** Told the expiry of each DC certificate a connection verified. */
+  onCertificate?: ((url: string, validTo: string) => void) | undefined;
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -116,7 +119,11 @@ export function createLdapDirectory(options: LdapDirectoryOptions): LdapDirector
           fix: "use ldaps:// (port 636, or 3269 for the Global Catalog) or set directory.startTls: true",
         });
       }
-      const tlsOptions = tlsOptionsFor(parsed, options.ca);
+      const { onCertificate } = options;
+      const tlsOptions = watchingCertificates(
+        tlsOptionsFor(parsed, options.ca),
+        onCertificate && ((validTo) => onCertificate(url, validTo)),
+      );
       const client = new Client({
         url,
         // ldapts opens TLS at once whenever tlsOptions are given: for StartTLS they go to startTLS() only.

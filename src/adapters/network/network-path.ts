@@ -16,6 +16,7 @@
 import type { TLSSocket } from "node:tls";
 import { Agent, buildConnector, Dispatcher, Pool, ProxyAgent } from "undici";
 import { type ProxyDecision, proxyFor, proxyInEffect } from "../../core/proxy.ts";
+import { watchingCertificates } from "./certificate-watch.ts";
 import { trustedCertificates } from "./trust.ts";
 
 export interface NetworkPathOptions {
@@ -27,6 +28,8 @@ export interface NetworkPathOptions {
   extraCa?: readonly string[] | undefined;
   /** Connect, response-headers and body timeouts; undici's defaults when unset. */
   timeoutMs?: number | undefined;
+  /** Told the expiry of each server certificate this path verified (not the proxy's): near expiry, a warning. */
+  onCertificate?: ((validTo: string) => void) | undefined;
 }
 
 export interface NetworkPath {
@@ -131,7 +134,7 @@ class RoutingDispatcher extends Dispatcher implements NetworkPath {
     const strict = { ca, minVersion: "TLSv1.2" as const };
     const server = this.#inspector
       ? { ...strict, rejectUnauthorized: false, checkServerIdentity: () => undefined }
-      : strict;
+      : watchingCertificates(strict, this.#options.onCertificate);
     const timeoutMs = this.#options.timeoutMs;
     const timeouts = timeoutMs ? { headersTimeout: timeoutMs, bodyTimeout: timeoutMs } : {};
     return { strict, server, timeoutMs, timeouts };

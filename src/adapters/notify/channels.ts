@@ -6,8 +6,10 @@ import { type NotificationChannel, PermanentDeliveryError, type PingChannel } fr
 import type { SecretSource } from "../../app/ports.ts";
 import { errorMessage } from "../../core/errors.ts";
 import { type NotifyConfig, SMTP_PASSWORD_SECRET_NAME } from "../../core/notify/config.ts";
+import { createNetworkPath } from "../network/network-path.ts";
+import { trustedCertificates } from "../network/trust.ts";
 import { emailChannel } from "./email-channel.ts";
-import { notifyDispatcher, pingChannel, secretPartsOf, webhookChannel } from "./http-channels.ts";
+import { pingChannel, secretPartsOf, webhookChannel } from "./http-channels.ts";
 
 export interface NotificationChannels {
   ping?: PingChannel | undefined;
@@ -16,8 +18,10 @@ export interface NotificationChannels {
 
 export interface ChannelSources {
   secrets: SecretSource;
-  /** Trusted roots plus notify.caFile; a rejection fails every channel with its reason. */
-  ca: Promise<readonly string[]>;
+  /** The injected environment: HTTPS_PROXY / NO_PROXY for webhooks and the ping. */
+  env: NodeJS.ProcessEnv;
+  /** notify.caFile's certificates; a rejection (unreadable file) fails every channel with its reason. */
+  extraCa: Promise<readonly string[]>;
   /** Told every secret value (URLs with tokens, the SMTP password) so output can redact it. */
   redact(secret: string): void;
 }
@@ -43,9 +47,9 @@ export async function notificationChannels(
   notify: NotifyConfig,
   sources: ChannelSources,
 ): Promise<NotificationChannels> {
-  let ca: readonly string[];
+  let extraCa: readonly string[];
   try {
-    ca = await sources.ca;
+    extraCa = await sources.extraCa;
   } catch (error) {
     return {
       ping: notify.ping || notify.pingSecret ? broken("ping", error) : undefined,
@@ -55,7 +59,9 @@ export async function notificationChannels(
       ],
     };
   }
-  const dispatcher = notifyDispatcher(ca);
+  // One network path (proxy decision, CAs, TLS 1.2+) as every other HTTPS request takes; 10 s per attempt.
+  const dispatcher = createNetworkPath({ env: sources.env, extraCa, timeoutMs: 10_000 }).dispatcher;
+  const ca = trustedCertificates(extraCa);
   const others: NotificationChannel[] = [];
   for (const webhook of notify.webhooks) {
     try {

@@ -1,9 +1,9 @@
 /**
- * Webhooks and the heartbeat ping over undici: HTTPS only, TLS 1.2 or newer, the trusted roots plus notify.caFile,
- * HTTPS_PROXY / NO_PROXY honoured, redirects never followed (the URL carries a token; a redirect would carry the
+ * Webhooks and the heartbeat ping over undici and the shared network path (TLS 1.2 or newer, the trusted roots plus
+ * notify.caFile, HTTPS_PROXY / NO_PROXY honoured): HTTPS only, redirects never followed (the URL carries a token; a redirect would carry the
  * message elsewhere). Errors never contain the URL: only its scheme and host.
  */
-import { type Dispatcher, EnvHttpProxyAgent, request } from "undici";
+import { type Dispatcher, request } from "undici";
 import { type NotificationChannel, PermanentDeliveryError, type PingChannel } from "../../app/notify.ts";
 import type { WebhookConfig } from "../../core/notify/config.ts";
 import { type Details, jsonPayload, slackPayload, teamsPayload } from "../../core/notify/messages.ts";
@@ -23,11 +23,6 @@ export function schemeAndHost(url: string): string {
 export function secretPartsOf(url: string): string[] {
   const origin = schemeAndHost(url);
   return [url, url.slice(origin.length)].filter((part) => part.length > 1);
-}
-
-export function notifyDispatcher(ca: readonly string[]): Dispatcher {
-  const tls = { ca: [...ca], minVersion: "TLSv1.2" as const };
-  return new EnvHttpProxyAgent({ connect: tls, requestTls: tls, proxyTls: tls });
 }
 
 const USER_AGENT = "ilobby-sync";

@@ -63,7 +63,8 @@ export function registerRun(program: Command, context: CommandContext): void {
       // A dry run writes no state, so it may preview while the scheduled run is under way.
       const release = dryRun ? undefined : await state.lock();
       try {
-        const directory = await directoryFor(loaded, environment, output);
+        const sawCertificate = context.notifications.certificateListener();
+        const directory = await directoryFor(loaded, environment, output, sawCertificate);
         const result = await runSync(
           loaded.config,
           {
@@ -84,7 +85,7 @@ export function registerRun(program: Command, context: CommandContext): void {
           {
             directory,
             state,
-            target: (target) => ilobbyClientFor(loaded, target, environment, output),
+            target: (target) => ilobbyClientFor(loaded, target, environment, output, sawCertificate),
             clock: environment.clock,
             log,
             say: (message) => output.verbose(message),

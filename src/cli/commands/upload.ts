@@ -81,7 +81,14 @@ export function registerUpload(program: Command, context: CommandContext): void 
           },
           {
             state,
-            target: (resolved) => ilobbyClientFor(loaded, resolved, environment, output),
+            target: (resolved) =>
+              ilobbyClientFor(
+                loaded,
+                resolved,
+                environment,
+                output,
+                context.notifications.certificateListener(),
+              ),
             clock: environment.clock,
             log,
             say: (message) => output.verbose(message),

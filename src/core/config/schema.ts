@@ -4,8 +4,8 @@
  */
 import { z } from "zod";
 import { COLUMNS } from "../columns.ts";
-import { isCountryCode, PHONE_FORMATS } from "../phones.ts";
 import { notifySchema } from "../notify/config.ts";
+import { isCountryCode, PHONE_FORMATS } from "../phones.ts";
 import { SECRET_NAME_PATTERN } from "../secret-names.ts";
 import { DEFAULT_KEYCHAIN_SERVICE, DEFAULT_MAPPING } from "./defaults.ts";
 import { directorySchema } from "./directory.ts";
