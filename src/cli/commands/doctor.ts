@@ -16,7 +16,8 @@ export function registerDoctor(program: Command, context: CommandContext): void 
     .command("doctor")
     .description(
       "check the setup without uploading: config, secrets and keychain, state directory, each directory URL " +
-        "(DNS, TCP, TLS), the bind, each search base and group, attribute coverage, and iLobby (proxy, TLS, token)",
+        "(DNS, TCP, TLS), the bind, each search base and group, attribute coverage, iLobby (proxy, TLS, token) " +
+        "and each notification channel (TCP, TLS; nothing sent)",
     )
     .addHelpText("after", EXIT_CODE_HELP)
     .action(async () => {
