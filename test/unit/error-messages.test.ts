@@ -4,7 +4,14 @@
  * TypeError("fetch failed") with the socket error as its cause. Each message's key phrase (what happened, and
  * the key or command that fixes it) is pinned, so a reword cannot quietly lose the way out.
  */
-import { InvalidCredentialsError, InvalidDNSyntaxError, NoSuchObjectError } from "ldapts";
+import {
+  ConfidentialityRequiredError,
+  InvalidCredentialsError,
+  InvalidDNSyntaxError,
+  NoSuchObjectError,
+  StrongAuthRequiredError,
+  TimeLimitExceededError,
+} from "ldapts";
 import { describe, expect, it } from "vitest";
 import {
   describeHttpError,
@@ -190,6 +197,24 @@ describe("OU that does not exist", () => {
     );
     expect(described.message).toContain("is not a distinguished name");
     expect(described.fix).toContain("OU=Staff,DC=corp");
+  });
+
+  it("timeLimitExceeded (3): the search outlasted directory.timeoutSeconds", () => {
+    const described = describeSearchError(new TimeLimitExceededError("time limit exceeded"), DC, base);
+    expect(described.message).toBe(`the search under "${base}" exceeded directory.timeoutSeconds`);
+  });
+});
+
+describe("binds that need encryption", () => {
+  it.each([
+    ["strongerAuthRequired (8)", new StrongAuthRequiredError("00002028: LdapErr: DSID-0C090259")],
+    ["confidentialityRequired (13)", new ConfidentialityRequiredError("confidentiality required")],
+  ])("%s: use ldaps:// or StartTLS", (_name, error) => {
+    const described = describeBindError(error, "ldap://dc1.corp.example.com", "CORP\\svc-ilobby");
+    expect(described.message).toBe(
+      "ldap://dc1.corp.example.com: the server requires an encrypted connection for binds",
+    );
+    expect(described.fix).toContain("directory.startTls: true");
   });
 });
 

@@ -1,7 +1,16 @@
 /**
- * Turns ldapts and TLS errors into messages that tell an administrator what happened and what to do.
- * AD puts the reason for a failed bind in the diagnostic text as "data NNN" (hex sub-codes).
+ * Turns ldapts and TLS errors into messages that tell an administrator what happened and what to do. LDAP results
+ * are recognised by ldapts's typed errors (one class per result code); AD puts the reason for a failed bind in the
+ * diagnostic text as "data NNN" (hex sub-codes).
  */
+import {
+  ConfidentialityRequiredError,
+  InvalidCredentialsError,
+  InvalidDNSyntaxError,
+  NoSuchObjectError,
+  StrongAuthRequiredError,
+  TimeLimitExceededError,
+} from "ldapts";
 import { describeBindNameProblem } from "../../core/bind-name.ts";
 import { errorCode, errorMessage, SyncError } from "../../core/errors.ts";
 import { OLD_TLS_CODES, UNTRUSTED_CERT_CODES } from "../tls-error-codes.ts";
@@ -127,10 +136,8 @@ export function describeConnectError(error: unknown, url: string, caFile: string
 }
 
 export function describeBindError(error: unknown, url: string, bindDn: string): SyncError {
-  const code = errorCode(error);
-  const message = errorMessage(error);
-  if (code === "49") {
-    const subcode = /data ([0-9a-f]{3})/i.exec(message)?.[1]?.toLowerCase();
+  if (error instanceof InvalidCredentialsError) {
+    const subcode = /data ([0-9a-f]{3})/i.exec(error.message)?.[1]?.toLowerCase();
     // A name AD cannot parse as an account looks like a wrong password (52e) or a missing account (525).
     const unusableName = subcode === "52e" || subcode === "525" ? describeBindNameProblem(bindDn) : undefined;
     const known = unusableName ?? (subcode ? BIND_SUBCODES[subcode] : undefined);
@@ -143,7 +150,7 @@ export function describeBindError(error: unknown, url: string, bindDn: string): 
       data: { url, subcode },
     });
   }
-  if (code === "8" || code === "13") {
+  if (error instanceof StrongAuthRequiredError || error instanceof ConfidentialityRequiredError) {
     return new SyncError("directory", `${url}: the server requires an encrypted connection for binds`, {
       fix: "use an ldaps:// URL, or set directory.startTls: true for ldap:// URLs",
       error,
@@ -153,10 +160,9 @@ export function describeBindError(error: unknown, url: string, bindDn: string): 
 }
 
 export function describeSearchError(error: unknown, url: string, base: string): SyncError {
-  const code = errorCode(error);
-  if (code === "32") {
+  if (error instanceof NoSuchObjectError) {
     // AD names the deepest part of the DN that does exist: where the typo starts.
-    const bestMatch = /best match of:\s*'([^']*)'/.exec(errorMessage(error))?.[1];
+    const bestMatch = /best match of:\s*'([^']*)'/.exec(error.message)?.[1];
     return new SyncError("directory", `search base "${base}" does not exist on ${url}`, {
       cause: `a typo in the OU's distinguished name, or the OU was renamed or moved${
         bestMatch ? ` (the directory has "${bestMatch}", but nothing below it by that name)` : ""
@@ -165,13 +171,13 @@ export function describeSearchError(error: unknown, url: string, base: string): 
       error,
     });
   }
-  if (code === "34") {
+  if (error instanceof InvalidDNSyntaxError) {
     return new SyncError("directory", `search base "${base}" is not a distinguished name`, {
       fix: "write each search base as a DN, e.g. OU=Staff,DC=corp,DC=example,DC=com (copy it from the OU's distinguishedName attribute)",
       error,
     });
   }
-  if (code === "3") {
+  if (error instanceof TimeLimitExceededError) {
     return new SyncError("directory", `the search under "${base}" exceeded directory.timeoutSeconds`, {
       fix: "raise directory.timeoutSeconds or narrow the search bases; nothing was uploaded",
       error,
