@@ -8,10 +8,10 @@ import { BIND_PASSWORD_SECRET_NAME } from "../core/config/directory-secrets.ts";
 import { SyncError } from "../core/errors.ts";
 import { MINIMUM_SECRET_LENGTH } from "../core/redact.ts";
 import { DEFAULT_CLIENT_SECRET_NAME, environmentVariableFor } from "../core/secret-names.ts";
-import { readStream } from "./commands/secret.ts";
 import type { Output } from "./output.ts";
 import { promptHidden, promptLine } from "./prompt.ts";
 import { renderCheck } from "./render-checks.ts";
+import { readStream } from "./secret-store.ts";
 
 const SECRET_VARIABLES: Record<keyof InitSecrets, string> = {
   bindPassword: environmentVariableFor(BIND_PASSWORD_SECRET_NAME),

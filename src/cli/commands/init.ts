@@ -12,7 +12,7 @@ import type { InitSecrets } from "../../app/init.ts";
 import { BIND_PASSWORD_SECRET_NAME } from "../../core/config/directory-secrets.ts";
 import { DEFAULT_CLIENT_SECRET_NAME } from "../../core/secret-names.ts";
 import type { CommandContext } from "../context.ts";
-import { requireKeychain, warnIfShadowed } from "./secret.ts";
+import { requireKeychain, warnIfShadowed } from "../secret-store.ts";
 
 interface InitOptions {
   url?: string[];

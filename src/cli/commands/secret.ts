@@ -16,9 +16,8 @@ import {
 } from "../../core/secret-names.ts";
 import { secretNamesFor } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
-import type { Output } from "../output.ts";
 import { promptHidden } from "../prompt.ts";
-import { type Environment, keychainFor } from "../wiring.ts";
+import { readStream, requireKeychain, warnIfShadowed } from "../secret-store.ts";
 
 /** The secrets a sync with this config reads; without a config, those of the single-target setup. */
 function knownSecretNames(config: Config | undefined): string[] {
@@ -40,17 +39,6 @@ interface SecretScope {
   knownNames: string[];
 }
 
-/** The keychain that `secret set` (and `init`) store into; an error when this process has none. */
-export function requireKeychain(environment: Environment, config: Config | undefined): Keychain {
-  const keychain = keychainFor(environment, config);
-  if (!keychain) {
-    throw new SyncError("secret", "no OS keychain is available to this process", {
-      fix: "supply the secrets through ILOBBY_SYNC_<NAME>, ILOBBY_SYNC_<NAME>_FILE or $CREDENTIALS_DIRECTORY",
-    });
-  }
-  return keychain;
-}
-
 async function secretScope(context: CommandContext): Promise<SecretScope> {
   const loaded = await context.loadConfigIfAny();
   if (loaded) context.output.verbose(`config: ${loaded.path}`);
@@ -58,24 +46,8 @@ async function secretScope(context: CommandContext): Promise<SecretScope> {
   return { keychain, knownNames: knownSecretNames(loaded?.config) };
 }
 
-/** Warns when a source that comes before the keychain holds the secret, so the keychain's value is not used. */
-export async function warnIfShadowed(name: string, environment: Environment, output: Output): Promise<void> {
-  const earlier = await resolveSecret(name, { env: environment.env });
-  if (!earlier) return;
-  output.redactor.add(earlier.value);
-  output.warn(
-    `${name} also comes from ${earlier.origin} ${earlier.location}, which is read before the keychain and wins`,
-  );
-}
-
 function withoutOneTrailingNewline(text: string): string {
   return text.replace(/\r?\n$/, "");
-}
-
-export async function readStream(input: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of input) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** A hidden prompt (typed twice) on a terminal, otherwise all of standard input, so scripts can pipe it. */
