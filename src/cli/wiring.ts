@@ -93,7 +93,8 @@ export async function ilobbyClientFor(
 
 /**
  * The network path to iLobby (adapters/network/network-path.ts): ilobby.proxy, else the proxy variables of the
- * injected environment; system and Node roots plus ilobby.caFile. run, upload, init and doctor all build it here.
+ * injected environment; system and Node roots plus ilobby.caFile. Every iLobby client (run, upload, init, doctor's
+ * token check) is built on it; doctor's TLS check inspects the same path built from the same settings (probes.ts).
  */
 export async function networkPathFor(
   loaded: LoadedConfig,
