@@ -66,10 +66,26 @@ export interface StateStore {
   readonly location: string;
   /** Never throws for a missing or damaged file: "missing" is a first run, "corrupt" stops a run unless --force. */
   readLastUpload(target: string): Promise<LastUploadRead>;
+  /**
+   * Identifies the stored last upload exactly (a hash of what is stored); undefined when none is recorded. A saved
+   * plan keeps it, and `apply` refuses the plan once it has changed (another upload happened since).
+   */
+  lastUploadFingerprint(target: string): Promise<string | undefined>;
   /** Atomic: a crash leaves the old state or the new one, never half of each. */
   saveLastUpload(upload: LastUpload): Promise<void>;
   /** One run at a time per state directory; throws SyncError("locked") when another run holds it. */
   lock(): Promise<() => Promise<void>>;
+}
+
+/** Saved plans (`run --dry-run --plan`, runs stopped by the guard): files that hold personal data, mode 0600. */
+export interface PlanStore {
+  /** Where the plan of a run stopped by the guard is saved: <stateDir>/plans/<runId>.json. */
+  pathFor(runId: string): string;
+  write(path: string, text: string): Promise<void>;
+  /** Throws SyncError("config") when the file cannot be read (missing, not a regular file, too large). */
+  read(path: string): Promise<string>;
+  /** Deletes the saved plans (in the plans folder) older than `maxAgeMs`; returns their paths. */
+  prune(maxAgeMs: number, now: number): Promise<string[]>;
 }
 
 /** Structured events of a run (JSON lines in log.file). */

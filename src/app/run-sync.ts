@@ -30,6 +30,8 @@ export interface RunSyncOptions {
   /** Called with each target's CSV when the user asked for a copy (--output). */
   saveCsv?: ((csv: string, target: ResolvedTarget, targetCount: number) => Promise<void>) | undefined;
   onProgress?: ((entriesSoFar: number) => void) | undefined;
+  /** Saves the plan when one is due (run --dry-run --plan, or a target stopped by the guard); sets `plan`. */
+  recordPlan?: ((result: RunSyncResult) => Promise<void>) | undefined;
 }
 
 export interface RunSyncDependencies {
@@ -57,6 +59,10 @@ export interface TargetOutcome {
   /** Set when the guard stops a target and its plan is saved: the file and the exact command that applies it. */
   plan?: { path: string; command: string };
   durationMs: number;
+  /** The StateStore's fingerprint of the last upload the diff was computed against (a saved plan keeps it). */
+  lastUploadFingerprint?: string | undefined;
+  /** Where this target's change was saved as a plan, and the exact command that applies it. */
+  plan?: { path: string; command: string };
 }
 
 export interface RunSyncResult {
@@ -117,8 +123,11 @@ export async function runSync(
     if (options.saveCsv) await options.saveCsv(csv, target, plan.targets.length);
     outcomes.push(await deliverToTarget(target, rows, { kind: "text", text: csv }, options, dependencies));
   }
-  const totalMs = clock.now() - started;
   const exitCode = exitCodeFor(outcomes);
+  const result = { plan, targets: outcomes, exitCode, durations: { directoryMs, totalMs: 0 } };
+  await options.recordPlan?.(result);
+  const totalMs = clock.now() - started;
+  result.durations.totalMs = totalMs;
   log.event("run-finished", {
     exitCode,
     durationMs: totalMs,
@@ -133,7 +142,7 @@ export async function runSync(
       ...(outcome.error ? { error: outcome.error.message } : {}),
     })),
   });
-  return { plan, targets: outcomes, exitCode, durations: { directoryMs, totalMs } };
+  return result;
 }
 
 const GUARD_CAUSES = {
@@ -167,6 +176,8 @@ export async function deliverToTarget(
 ): Promise<TargetOutcome> {
   const { clock, log, say, warn, state } = dependencies;
   const started = clock.now();
+  // Before the read: should another run upload in between, the plan's fingerprint no longer matches, never wrongly.
+  const lastUploadFingerprint = await state.lastUploadFingerprint(target.name);
   const previous = await state.readLastUpload(target.name);
   if (previous.status === "corrupt") {
     warn(
@@ -215,6 +226,7 @@ export async function deliverToTarget(
     guard,
     status: "planned",
     durationMs: 0,
+    lastUploadFingerprint,
   };
   log.event("target-planned", {
     target: target.name,

@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { EXIT_CODE_MEANINGS, EXIT_CODES } from "../core/errors.ts";
 import { createRedactor } from "../core/redact.ts";
+import { registerApply } from "./commands/apply.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerInit } from "./commands/init.ts";
 import { registerNotify } from "./commands/notify.ts";
@@ -95,6 +96,7 @@ export async function runCli(options: CliOptions): Promise<number> {
   registerRun(program, context);
   registerValidate(program, context);
   registerUpload(program, context);
+  registerApply(program, context);
   registerSecret(program, context);
   registerSchedule(program, context);
   registerInit(program, context);

@@ -48,6 +48,10 @@ export function renderTarget(
   if (outcome.status === "uploaded")
     lines.push(`  uploaded. iLobby said: ${outcome.upload?.message || `HTTP ${outcome.upload?.status}`}`);
   if (outcome.status === "failed" && outcome.error) lines.push(`  FAILED: ${outcome.error.message}`);
+  if (outcome.plan) {
+    lines.push(`  plan saved: ${outcome.plan.path}`);
+    lines.push(`  to upload exactly this change after review: ${outcome.plan.command}`);
+  }
   return lines;
 }
 
@@ -102,6 +106,7 @@ export function runJson(result: RunSyncResult, options: { dryRun: boolean; runId
       upload: outcome.upload,
       error: outcome.error ? errorJson(outcome.error) : undefined,
       durationMs: outcome.durationMs,
+      plan: outcome.plan,
     })),
   };
 }

@@ -128,8 +128,18 @@ function proxyPasswords(proxyUrl: string): string[] {
   return password ? [password, decodeURIComponent(password)] : [];
 }
 
+async function stateDirectoryFor(loaded: LoadedConfig) {
+  const { defaultStateDir } = await import("../adapters/state/file-state-store.ts");
+  return loaded.config.stateDir ? loaded.resolvePath(loaded.config.stateDir) : defaultStateDir();
+}
+
 export async function stateStoreFor(loaded: LoadedConfig) {
-  const { createFileStateStore, defaultStateDir } = await import("../adapters/state/file-state-store.ts");
-  const directory = loaded.config.stateDir ? loaded.resolvePath(loaded.config.stateDir) : defaultStateDir();
-  return createFileStateStore(directory);
+  const { createFileStateStore } = await import("../adapters/state/file-state-store.ts");
+  return createFileStateStore(await stateDirectoryFor(loaded));
+}
+
+/** Saved plans live in <stateDir>/plans. */
+export async function planFilesFor(loaded: LoadedConfig) {
+  const { createPlanFiles } = await import("../adapters/files/plan-files.ts");
+  return createPlanFiles(await stateDirectoryFor(loaded));
 }

@@ -22,12 +22,12 @@ export type ErrorCategory = Exclude<keyof typeof EXIT_CODES, "ok" | "partial">;
 export const EXIT_CODE_MEANINGS: Record<keyof typeof EXIT_CODES, string> = {
   ok: "success (with --dry-run: the plan was computed; validate: the file is valid)",
   internal: "internal error: a bug in ilobby-sync (please report it with the --verbose output)",
-  config: "usage or configuration error (bad option, invalid or missing config file)",
+  config: "usage or configuration error (bad option, invalid or missing config file, damaged plan file)",
   data: "invalid data: the CSV or directory data failed validation, nothing was uploaded",
   directory: "directory failure: could not connect, bind or search Active Directory; nothing was uploaded",
   ilobby: "iLobby API failure: token or upload refused, unreachable, redirected or not answered by iLobby",
   guard:
-    "safety guard stopped the upload (too many hosts would be disabled, an empty result, or a damaged state)",
+    "safety guard stopped the upload (too many hosts, an empty result, a damaged state, or a plan refused by apply)",
   locked: "another ilobby-sync run holds the lock for this state directory",
   secret: "a secret is missing or the keychain cannot be reached",
   partial: "some targets synced and others failed (see the summary)",

@@ -52,7 +52,7 @@ const guardSchema = z.union([
   z.strictObject({ ok: z.literal(true), limit: z.number().optional() }),
   z.strictObject({
     ok: z.literal(false),
-    reason: z.enum(["too-many-disabled", "empty"]),
+    reason: z.enum(["too-many-disabled", "empty", "damaged-state"]),
     limit: z.number().optional(),
     message: text,
   }),

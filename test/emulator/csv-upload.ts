@@ -2,6 +2,7 @@
  * Streams an uploaded address-book CSV through csv-parse, one row at a time: uploads reach ~50 MB in the
  * benchmarks, so the file is never held as a whole.
  */
+import { createHash } from "node:crypto";
 import type { Readable, Writable } from "node:stream";
 import { finished } from "node:stream/promises";
 import { parse } from "csv-parse";
@@ -14,6 +15,8 @@ export class CsvUploadError extends Error {}
 export interface CsvReadResult {
   bytes: number;
   rows: number;
+  /** SHA-256 (hex) of the bytes received, so tests can prove an upload is byte-for-byte a given file. */
+  sha256: string;
   /** Set when the CSV was refused; the input was still read to the end. */
   error?: CsvUploadError;
 }
@@ -57,7 +60,8 @@ export async function readCsvUpload(
   input: Readable,
   onRow: (record: AddressBookRecord, line: number) => void,
 ): Promise<CsvReadResult> {
-  const result: CsvReadResult = { bytes: 0, rows: 0 };
+  const result: CsvReadResult = { bytes: 0, rows: 0, sha256: "" };
+  const hash = createHash("sha256");
   // csv-parse replaces invalid UTF-8 silently; a fatal decoder catches e.g. a Windows-1252 export.
   const utf8 = new TextDecoder("utf-8", { fatal: true });
   const parser = parse({ bom: true, skip_empty_lines: true, info: true });
@@ -92,6 +96,7 @@ export async function readCsvUpload(
   try {
     for await (const chunk of input as AsyncIterable<Buffer>) {
       result.bytes += chunk.length;
+      hash.update(chunk);
       if (result.error !== undefined) continue;
       try {
         utf8.decode(chunk, { stream: true });
@@ -122,5 +127,6 @@ export async function readCsvUpload(
       `Invalid CSV: the file is empty; expected the header ${EXPECTED_HEADER}`,
     );
   }
+  result.sha256 = hash.digest("hex");
   return result;
 }

@@ -74,6 +74,8 @@ export interface RecordedRequest {
   /** Token requests: the form as sent, secrets included (tests assert on them). */
   form?: Record<string, string>;
   csvBytes?: number;
+  /** SHA-256 (hex) of the CSV bytes received. */
+  csvSha256?: string;
   rows?: number;
   uploadFilename?: string;
   uploadFieldName?: string;
@@ -344,6 +346,7 @@ class IlobbyEmulator implements Emulator {
       );
     }
     record.csvBytes = outcome.bytes;
+    record.csvSha256 = outcome.sha256;
     record.rows = outcome.rows;
     if (outcome.error !== undefined) return textReply(400, outcome.error.message);
     if (fileParts > 1) return textReply(400, `Expected one file part, got ${fileParts}`);

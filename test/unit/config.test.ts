@@ -39,7 +39,7 @@ describe("parseConfigText", () => {
     });
     expect(config.mapping.EMAIL).toEqual(["mail", "userPrincipalName"]);
     expect(config.mapping.SITE).toBe("physicalDeliveryOfficeName");
-    expect(config.safety).toEqual({ maxDisable: "10%", ignoreUpTo: 5 });
+    expect(config.safety).toEqual({ maxDisable: "10%", ignoreUpTo: 5, planMaxAge: "24h" });
   });
 
   it("accepts a list of URLs, a DN shorthand for a base, and the issue's full example mapping", () => {

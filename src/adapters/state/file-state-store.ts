@@ -2,6 +2,7 @@
  * Keeps each target's last upload as JSON in the state directory: written atomically with owner-only access, read
  * defensively (a damaged file is a first run, never a crash), plus the one-run-at-a-time lock.
  */
+import { createHash } from "node:crypto";
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import envPaths from "env-paths";
@@ -85,6 +86,17 @@ export function createFileStateStore(directory: string): StateStore {
       return typeof parsed === "string"
         ? { status: "corrupt", problem: parsed }
         : { status: "found", upload: parsed };
+    },
+
+    async lastUploadFingerprint(target) {
+      try {
+        const bytes = await readFile(fileFor(target));
+        return `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+      } catch (error) {
+        if (errorCode(error) === "ENOENT") return undefined;
+        // Unreadable now: no plan can have been computed against this, so it never matches one.
+        return `unreadable:${errorCode(error) ?? errorMessage(error)}`;
+      }
     },
 
     async saveLastUpload(upload) {

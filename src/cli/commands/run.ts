@@ -1,19 +1,23 @@
-import { extname } from "node:path";
+import { hostname } from "node:os";
+import { extname, resolve } from "node:path";
 import type { Command } from "commander";
 import { createJsonLinesLog, silentLog } from "../../adapters/files/json-log.ts";
 import { checkOutputPath, writePrivateFile } from "../../adapters/files/private-file.ts";
 import { runSync } from "../../app/run-sync.ts";
 import type { Config } from "../../core/config/schema.ts";
+import { SyncError } from "../../core/errors.ts";
 import { type ResolvedTarget, resolveTargets } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
 import { renderRun, runJson } from "../render-run.ts";
-import { directoryFor, ilobbyClientFor, stateStoreFor } from "../wiring.ts";
+import { directoryFor, ilobbyClientFor, planFilesFor, stateStoreFor } from "../wiring.ts";
 
 interface RunOptions {
   dryRun?: boolean;
   output?: string;
   allowEmpty?: boolean;
   force?: boolean;
+  plan?: string;
+  report?: string;
 }
 
 /** With several targets, --output out.csv writes out.<target>.csv for each. */
@@ -41,14 +45,28 @@ export function registerRun(program: Command, context: CommandContext): void {
     .option("--output <file>", "also write the CSV to this file (mode 0600: it holds personal data)")
     .option("--force", "lift the disable guard (safety.maxDisable) for this run")
     .option("--allow-empty", "upload even when no one is left to upload (this disables every host)")
+    .option(
+      "--plan <file>",
+      "with --dry-run: save the change as a plan (mode 0600) to review and `apply` later",
+    )
+    .option("--report <file>", "also write an HTML report of the change (mode 0600)")
     .action(async (options: RunOptions) => {
       const { output, environment } = context;
       const dryRun = Boolean(options.dryRun);
+      if (options.plan && !dryRun) {
+        throw new SyncError("config", "--plan needs --dry-run", {
+          fix: "use `run --dry-run --plan <file>`; a real run saves a plan by itself when the guard stops it",
+        });
+      }
       const loaded = await context.loadConfig();
       const { runId } = await context.notifications.begin(loaded, "run", dryRun);
       output.verbose(`config: ${loaded.path}`);
       const logPath = loaded.config.log.file ? loaded.resolvePath(loaded.config.log.file) : undefined;
       await checkOutputPaths(loaded.config, options.output, logPath);
+      const planPath = options.plan ? resolve(context.cwd, options.plan) : undefined;
+      const reportPath = options.report ? resolve(context.cwd, options.report) : undefined;
+      if (planPath) await checkOutputPath(planPath, "plan file");
+      if (reportPath) await checkOutputPath(reportPath, "HTML report");
       const state = await stateStoreFor(loaded);
       const log = logPath
         ? createJsonLinesLog({
@@ -64,6 +82,13 @@ export function registerRun(program: Command, context: CommandContext): void {
       const release = dryRun ? undefined : await state.lock();
       try {
         const sawCertificate = context.notifications.certificateListener();
+        const plans = await planFilesFor(loaded);
+        const { parseDuration } = await import("../../core/duration.ts");
+        const { recordPlan } = await import("../../app/review.ts");
+        const maxAgeMs = parseDuration(loaded.config.safety.planMaxAge) ?? Number.POSITIVE_INFINITY;
+        for (const path of await plans.prune(maxAgeMs, environment.clock.now())) {
+          output.verbose(`deleted a plan older than safety.planMaxAge: ${path}`);
+        }
         const directory = await directoryFor(loaded, environment, output, sawCertificate);
         const result = await runSync(
           loaded.config,
@@ -81,6 +106,20 @@ export function registerRun(program: Command, context: CommandContext): void {
                 }
               : undefined,
             onProgress: (count) => output.progress(`reading the directory: ${count} entries`),
+            recordPlan: async (result) => {
+              await recordPlan(
+                result,
+                {
+                  runId,
+                  dryRun,
+                  planPath,
+                  configPath: loaded.path,
+                  host: hostname(),
+                  platform: process.platform,
+                },
+                { plans, clock: environment.clock, log },
+              );
+            },
           },
           {
             directory,
@@ -95,7 +134,22 @@ export function registerRun(program: Command, context: CommandContext): void {
           log.event("run-failed", { message: error instanceof Error ? error.message : String(error) });
           throw error;
         });
-        context.notifications.record({ targets: result.targets, plan: result.plan });
+        context.notifications.record({ targets: result.targets, plan: result.plan, reportFile: reportPath });
+        if (reportPath) {
+          const [{ changeReport, runRows }, { writeReport }] = await Promise.all([
+            import("../../app/review.ts"),
+            import("../report-file.ts"),
+          ]);
+          const meta = {
+            command: dryRun ? "run --dry-run" : "run",
+            runId,
+            createdAt: new Date(environment.clock.now()).toISOString(),
+            host: hostname(),
+            dryRun,
+          };
+          const report = changeReport(result.targets, runRows(result), meta, result.plan);
+          await writeReport(reportPath, report, output);
+        }
         output.result(
           () => renderRun(result, { verbose: output.options.verbose, dryRun }),
           () => ({ ...runJson(result, { dryRun, runId }), ...(dryRun ? { rows: result.plan.rows } : {}) }),

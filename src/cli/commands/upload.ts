@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { createSpool, readCsvBytes } from "../../adapters/files/csv-file.ts";
 import { createJsonLinesLog, silentLog } from "../../adapters/files/json-log.ts";
@@ -15,6 +16,7 @@ interface UploadOptions {
   target?: string;
   dryRun?: boolean;
   force?: boolean;
+  report?: string;
 }
 
 export function registerUpload(program: Command, context: CommandContext): void {
@@ -30,6 +32,7 @@ export function registerUpload(program: Command, context: CommandContext): void 
     .option("--target <name>", "with several `targets`: the one to upload to (its sites are enforced)")
     .option("--dry-run", "validate and show what would change, without uploading")
     .option("--force", "lift the disable guard (safety.maxDisable) for this upload")
+    .option("--report <file>", "also write an HTML report of the change (mode 0600)")
     .action(async (file: string, options: UploadOptions) => {
       const { output, environment } = context;
       const dryRun = Boolean(options.dryRun);
@@ -48,6 +51,8 @@ export function registerUpload(program: Command, context: CommandContext): void 
       }
       const logPath = loaded.config.log.file ? loaded.resolvePath(loaded.config.log.file) : undefined;
       if (logPath) await checkOutputPath(logPath, "log.file");
+      const reportPath = options.report ? resolve(context.cwd, options.report) : undefined;
+      if (reportPath) await checkOutputPath(reportPath, "HTML report");
       const log = logPath
         ? createJsonLinesLog({
             path: logPath,
@@ -115,7 +120,26 @@ export function registerUpload(program: Command, context: CommandContext): void 
           context.setExitCode(EXIT_CODES.data);
           return;
         }
-        context.notifications.record({ targets: [outcome] });
+        context.notifications.record({ targets: [outcome], reportFile: reportPath });
+        if (reportPath) {
+          const [{ changeReport }, { writeReport }, { hostname }] = await Promise.all([
+            import("../../app/review.ts"),
+            import("../report-file.ts"),
+            import("node:os"),
+          ]);
+          const meta = {
+            command: `upload ${file}${dryRun ? " --dry-run" : ""}`,
+            runId,
+            createdAt: new Date(environment.clock.now()).toISOString(),
+            host: hostname(),
+            dryRun,
+          };
+          await writeReport(
+            reportPath,
+            changeReport([outcome], () => check.rows, meta),
+            output,
+          );
+        }
         output.result(
           () =>
             [

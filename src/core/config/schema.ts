@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { COLUMNS } from "../columns.ts";
+import { DURATION_PATTERN, parseDuration } from "../duration.ts";
 import { notifySchema } from "../notify/config.ts";
 import { isCountryCode, PHONE_FORMATS } from "../phones.ts";
 import { SECRET_NAME_PATTERN } from "../secret-names.ts";
@@ -215,6 +216,15 @@ export const configObjectSchema = z.strictObject({
         .min(0)
         .default(5)
         .meta({ description: "The guard never trips when this many or fewer would be disabled." }),
+      planMaxAge: z
+        .string()
+        .regex(DURATION_PATTERN, { error: 'must be a duration such as "30m", "24h" or "7d"' })
+        .refine((text) => (parseDuration(text) ?? 0) > 0, { error: "must be longer than zero" })
+        .default("24h")
+        .meta({
+          description:
+            "`apply` refuses a plan older than this; saved plans older than this are deleted by the next run.",
+        }),
     })
     .prefault({})
     .meta({ description: "The disable guard. `run --force` lifts it for one run." }),

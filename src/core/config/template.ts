@@ -139,6 +139,7 @@ export function renderConfigTemplate(answers: ConfigAnswers, schemaReference: st
     "safety:",
     line('  maxDisable: "10%"', "stop when more hosts would be disabled: a count or a % of the last upload"),
     line("  ignoreUpTo: 5", "never stop for this many or fewer"),
+    line("  planMaxAge: 24h", "`apply` refuses older plans; the next run deletes saved ones older"),
     "# log:",
     line("#   file: ./ilobby-sync.log", "one JSON line per event, for unattended runs"),
     "",
