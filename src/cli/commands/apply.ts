@@ -45,6 +45,7 @@ export function registerApply(program: Command, context: CommandContext): void {
         { renderTarget },
         wiring,
         { hostname },
+        { checkOutputPath },
       ] = await Promise.all([
         import("../../core/duration.ts"),
         import("../../core/targets.ts"),
@@ -54,8 +55,13 @@ export function registerApply(program: Command, context: CommandContext): void {
         import("../render-run.ts"),
         import("../wiring.ts"),
         import("node:os"),
+        import("../../adapters/files/private-file.ts"),
       ]);
       const loaded = await context.loadConfig();
+      const reportPath = options.report ? resolve(context.cwd, options.report) : undefined;
+      if (reportPath) await checkOutputPath(reportPath, "HTML report");
+      const logPath = loaded.config.log.file ? loaded.resolvePath(loaded.config.log.file) : undefined;
+      if (logPath) await checkOutputPath(logPath, "log.file");
       const plans = await wiring.planFilesFor(loaded);
       const plan = await readPlan(plans, planPath);
       const runId = crypto.randomUUID();
@@ -100,9 +106,9 @@ export function registerApply(program: Command, context: CommandContext): void {
         }
       }
 
-      const log = loaded.config.log.file
+      const log = logPath
         ? createJsonLinesLog({
-            path: loaded.resolvePath(loaded.config.log.file),
+            path: logPath,
             runId,
             command: "apply",
             clock,
@@ -129,7 +135,7 @@ export function registerApply(program: Command, context: CommandContext): void {
         await release();
       }
 
-      if (options.report) {
+      if (reportPath) {
         const { writeReport } = await import("../report-file.ts");
         const meta = {
           command: `apply ${file}`,
@@ -140,7 +146,7 @@ export function registerApply(program: Command, context: CommandContext): void {
           dryRun: false,
         };
         const report = changeReport(result.targets, approvedRows(approved), meta, plan);
-        await writeReport(resolve(context.cwd, options.report), report, output);
+        await writeReport(reportPath, report, output);
       }
 
       output.result(
