@@ -84,7 +84,7 @@ export async function recordPlan(
     if (error) {
       outcome.error = new SyncError(error.category, error.message, {
         cause: error.likelyCause,
-        fix: `review the change (\`run --dry-run --report file.html\` shows it), then upload exactly it with: ${command}`,
+        fix: `${error.fix ? `${error.fix}; or ` : ""}review this change (\`run --dry-run --report file.html\` shows it), then upload exactly it with: ${command}`,
         data: { ...error.data, plan: path },
       });
     }

@@ -97,7 +97,7 @@ describe("a run stopped by the guard", () => {
       /to upload exactly this change after review: ilobby-sync --config \S+ apply \S+/,
     );
     expect(human.stderr).toMatch(
-      /fix: {3}review the change .* then upload exactly it with: ilobby-sync --config/,
+      /fix: {3}review the list .*; or review this change .* then upload exactly it with: ilobby-sync --config/,
     );
   });
 
