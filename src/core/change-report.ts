@@ -251,7 +251,7 @@ function skippedSection(skipped: readonly SkippedRecord[]): string {
       ["directory entry", "EMAIL", "why"],
       skipped,
       { keyOf: (skip) => skip.reason, title: (reason) => `reason: ${escapeHtml(reason)}` },
-      (skip) => [`<tr>${cell(skip.dn)}${cell(skip.email)}${cell(skip.message)}</tr>`],
+      (skip) => [`<tr>${cell(skip.ref)}${cell(skip.email)}${cell(skip.message)}</tr>`],
     ),
     "No record was skipped.",
   );

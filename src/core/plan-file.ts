@@ -93,7 +93,7 @@ const planSchema = z.strictObject({
   targets: z.array(targetSchema).min(1),
   skipped: z.array(
     z.strictObject({
-      dn: text,
+      ref: text,
       email: text,
       reason: z.enum([
         "no-email",
@@ -106,7 +106,7 @@ const planSchema = z.strictObject({
       message: text,
     }),
   ),
-  warnings: z.array(z.strictObject({ dn: text, email: text, message: text })),
+  warnings: z.array(z.strictObject({ ref: text, email: text, message: text })),
   checksum: text,
 });
 

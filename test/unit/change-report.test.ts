@@ -57,12 +57,12 @@ function report(): ChangeReport {
       },
     ],
     skipped: HOSTILE.map((value, index) => ({
-      dn: `CN=${value},OU=People`,
+      ref: `CN=${value},OU=People`,
       email: `${value}@x.test`,
       reason: index % 2 ? "invalid-email" : "unknown-site",
       message: `SITE "${value}" is not in sites`,
     })),
-    warnings: [{ dn: "CN=W", email: "w@x.test", message: HOSTILE[0] as string }],
+    warnings: [{ ref: "CN=W", email: "w@x.test", message: HOSTILE[0] as string }],
   };
 }
 

@@ -50,7 +50,7 @@ const samplePlan: SavedPlan = {
       diff: diffUploads([row("gone@x.test"), row("ann@x.test", { TITLE: "Old" })], rows),
     },
   ],
-  skipped: [{ dn: "CN=X,DC=corp", email: "", reason: "no-email", message: "no EMAIL" }],
+  skipped: [{ ref: "CN=X,DC=corp", email: "", reason: "no-email", message: "no EMAIL" }],
   warnings: [],
 };
 
