@@ -56,13 +56,11 @@ export interface TargetOutcome {
   status: "planned" | "uploaded" | "failed";
   upload?: UploadReceipt;
   error?: SyncError;
-  /** Set when the guard stops a target and its plan is saved: the file and the exact command that applies it. */
+  /** Set when the change is saved as a plan (guard stop, `run --dry-run --plan`): the file, the apply command. */
   plan?: { path: string; command: string };
   durationMs: number;
   /** The StateStore's fingerprint of the last upload the diff was computed against (a saved plan keeps it). */
   lastUploadFingerprint?: string | undefined;
-  /** Where this target's change was saved as a plan, and the exact command that applies it. */
-  plan?: { path: string; command: string };
 }
 
 export interface RunSyncResult {

@@ -141,7 +141,11 @@ describe("notifications of a run", () => {
           status: "failed",
           counts: { added: 0, disabled, skipped: expect.any(Number) },
           error: { category: "guard" },
-          plan: null,
+          // Agreement B: the stopped target's saved plan and the command that applies it.
+          plan: {
+            path: expect.stringMatching(/[/\\]state[/\\]plans[/\\][0-9a-f-]{36}\.json$/),
+            command: expect.stringMatching(/^ilobby-sync --config \S+ apply \S+\.json$/),
+          },
         },
       ],
     });
@@ -169,6 +173,7 @@ describe("notifications of a run", () => {
       new RegExp(`^ilobby-sync guard: .*would be disabled.* \\(${hostname()}\\)$`),
     );
     expect(mail?.text).toContain(`disabled ${disabled}`);
+    expect(mail?.text).toContain(document.targets[0].plan.command);
     expect(mail?.text).toContain(document.targets[0].examples.disabled[0]);
 
     expect(pingPaths()).toEqual(["/start", "/fail"]);

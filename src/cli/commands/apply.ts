@@ -58,13 +58,14 @@ export function registerApply(program: Command, context: CommandContext): void {
         import("../../adapters/files/private-file.ts"),
       ]);
       const loaded = await context.loadConfig();
+      // A refused or failed apply notifies like a failed run: a scheduled `apply --yes` must not fail silently.
+      const { runId } = await context.notifications.begin(loaded, "apply", false);
       const reportPath = options.report ? resolve(context.cwd, options.report) : undefined;
       if (reportPath) await checkOutputPath(reportPath, "HTML report");
       const logPath = loaded.config.log.file ? loaded.resolvePath(loaded.config.log.file) : undefined;
       if (logPath) await checkOutputPath(logPath, "log.file");
       const plans = await wiring.planFilesFor(loaded);
       const plan = await readPlan(plans, planPath);
-      const runId = crypto.randomUUID();
       const state = await wiring.stateStoreFor(loaded);
       const applyOptions = {
         runId,
@@ -135,6 +136,7 @@ export function registerApply(program: Command, context: CommandContext): void {
         await release();
       }
 
+      context.notifications.record({ targets: result.targets, reportFile: reportPath });
       if (reportPath) {
         const { writeReport } = await import("../report-file.ts");
         const meta = {
