@@ -12,6 +12,12 @@ import type { Config } from "../core/config/schema.ts";
 import { type ConfigAnswers, renderConfigTemplate } from "../core/config/template.ts";
 import { assessCoverage, attributeCoverage } from "../core/doctor.ts";
 import { SyncError } from "../core/errors.ts";
+import {
+  INIT_WEBHOOK_SECRET_NAME,
+  likelyWebhookFormat,
+  WEBHOOK_FORMATS,
+  type WebhookFormat,
+} from "../core/notify/config.ts";
 import { isCountryCode } from "../core/phones.ts";
 import type { SourceRecord } from "../core/source-record.ts";
 import { type ResolvedTarget, resolveTargets } from "../core/targets.ts";
@@ -31,11 +37,15 @@ export interface InitGiven {
   proxy?: string | undefined;
   /** Country of phone numbers written without a country code; absent: numbers are sent as they are. */
   phoneCountry?: string | undefined;
+  /** A webhook's format (json, teams, slack); its URL is the secret notify-webhook. */
+  notifyWebhookFormat?: string | undefined;
 }
 
 export interface InitSecrets {
   bindPassword?: string | undefined;
   clientSecret?: string | undefined;
+  /** The notification webhook's URL (it carries a token). */
+  notifyWebhook?: string | undefined;
 }
 
 /** The conversation: a terminal, or nothing (unattended) where every ask is a bug and says so. */
@@ -353,9 +363,65 @@ export async function runInit(
     }
     dialog.say(`"${answer}" is not a two-letter ISO 3166-1 country code such as CA, US, GB or FR`);
   }
+  await askNotifyWebhook(given, answers, secrets, dialog);
   const config = draft();
   if (config && options.test && records.length > 0) {
     report(assessCoverage("coverage", "attribute coverage", config, attributeCoverage(config, records)));
   }
   return { answers, secrets, checks };
+}
+
+function isWebhookFormat(value: string): value is WebhookFormat {
+  return (WEBHOOK_FORMATS as readonly string[]).includes(value);
+}
+
+/** An optional channel for failures and guard trips: a webhook whose URL is stored as a secret, never written. */
+async function askNotifyWebhook(
+  given: InitGiven,
+  answers: ConfigAnswers,
+  secrets: InitSecrets,
+  dialog: InitDialog,
+): Promise<void> {
+  if (given.notifyWebhookFormat !== undefined) {
+    const format = given.notifyWebhookFormat.trim().toLowerCase();
+    if (!isWebhookFormat(format)) {
+      throw new SyncError(
+        "config",
+        `--notify-webhook "${given.notifyWebhookFormat}" is not a webhook format`,
+        {
+          fix: `use one of ${WEBHOOK_FORMATS.join(", ")}`,
+        },
+      );
+    }
+    answers.notifyWebhookFormat = format;
+    return;
+  }
+  if (!dialog.interactive) return;
+  for (;;) {
+    const url = (
+      await dialog.ask(
+        "Webhook to tell when a sync fails or the guard stops it: a Teams Workflows, Slack or other https:// URL (empty: none)",
+      )
+    ).trim();
+    if (url === "") return;
+    if (!/^https:\/\/[^/\s]+/.test(url)) {
+      dialog.say("a webhook must be an https:// URL");
+      continue;
+    }
+    secrets.notifyWebhook = url;
+    for (;;) {
+      const format = (await dialog.ask("Its format: teams, slack or json", likelyWebhookFormat(url)))
+        .trim()
+        .toLowerCase();
+      if (isWebhookFormat(format)) {
+        answers.notifyWebhookFormat = format;
+        break;
+      }
+      dialog.say(`"${format}" is not one of ${WEBHOOK_FORMATS.join(", ")}`);
+    }
+    dialog.say(
+      `the URL will be stored as the secret ${INIT_WEBHOOK_SECRET_NAME}; \`ilobby-sync notify test\` sends a test message`,
+    );
+    return;
+  }
 }

@@ -13,7 +13,10 @@ import { promptHidden, promptLine } from "./prompt.ts";
 import { renderCheck } from "./render-checks.ts";
 import { readStream } from "./secret-store.ts";
 
-const SECRET_VARIABLES: Record<keyof InitSecrets, string> = {
+/** The secrets known before any question; the notification webhook is optional and comes from its own variable. */
+type AskedSecret = Exclude<keyof InitSecrets, "notifyWebhook">;
+
+const SECRET_VARIABLES: Record<AskedSecret, string> = {
   bindPassword: environmentVariableFor(BIND_PASSWORD_SECRET_NAME),
   clientSecret: environmentVariableFor(DEFAULT_CLIENT_SECRET_NAME),
 };
@@ -58,10 +61,10 @@ export async function knownSecrets(
 ): Promise<InitSecrets> {
   const known: InitSecrets = {};
   if (!needed) return known;
-  for (const [key, variable] of Object.entries(SECRET_VARIABLES) as [keyof InitSecrets, string][]) {
+  for (const [key, variable] of Object.entries(SECRET_VARIABLES) as [AskedSecret, string][]) {
     if (env[variable]) known[key] = env[variable];
   }
-  const missing = (Object.keys(SECRET_VARIABLES) as (keyof InitSecrets)[]).filter((key) => !known[key]);
+  const missing = (Object.keys(SECRET_VARIABLES) as AskedSecret[]).filter((key) => !known[key]);
   if (missing.length > 0 && !process.stdin.isTTY) {
     const lines = (await readStream(process.stdin)).split(/\r?\n/);
     for (const [index, key] of missing.entries()) {
@@ -69,7 +72,7 @@ export async function knownSecrets(
       if (line) known[key] = line;
     }
   }
-  for (const [key, value] of Object.entries(known) as [keyof InitSecrets, string][]) {
+  for (const [key, value] of Object.entries(known) as [AskedSecret, string][]) {
     output.redactor.add(value);
     if (value.length < MINIMUM_SECRET_LENGTH) {
       throw new SyncError(

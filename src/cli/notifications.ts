@@ -34,7 +34,6 @@ interface Session {
   notifying: boolean;
   channels?: Promise<NotificationChannels>;
   started?: Promise<Delivery | undefined>;
-  deadline?: AbortSignal;
   recorded?: RecordedSync;
   certificates: SeenCertificate[];
 }
@@ -76,9 +75,9 @@ export class SyncNotifications {
     };
     this.session = session;
     if (!notify || !session.notifying) return { runId };
-    session.deadline = notificationDeadline();
     session.channels = channelsFor(loaded, this.environment, output);
-    const deadline = session.deadline;
+    // The /start ping goes out while the sync works; it has its own limit, as it costs the sync no time.
+    const deadline = notificationDeadline();
     session.started = session.channels.then(({ ping }) =>
       ping ? deliver(ping.name, (signal) => ping.ping("start", "", signal), deadline) : undefined,
     );
@@ -109,11 +108,12 @@ export class SyncNotifications {
   /** Sends what the final exit code calls for; reports failures; never throws. */
   async finish(exitCode: number, error: unknown): Promise<void> {
     const session = this.session;
-    if (!session?.notifying || !session.loaded.config.notify || !session.channels || !session.deadline)
-      return;
+    if (!session?.notifying || !session.loaded.config.notify || !session.channels) return;
     const output = this.output();
     try {
-      const { notifyOutcome, reportedError, runWarnings, targetReport } = await import("../app/notify.ts");
+      const { notificationDeadline, notifyOutcome, reportedError, runWarnings, targetReport } = await import(
+        "../app/notify.ts"
+      );
       const { pingBody } = await import("../core/notify/messages.ts");
       const notify = session.loaded.config.notify;
       const recorded = session.recorded;
@@ -130,12 +130,14 @@ export class SyncNotifications {
         warnings: runWarnings(recorded?.plan, session.certificates, this.environment.clock.now()),
         reportFile: recorded?.reportFile,
       };
-      const started = await session.started;
+      // From here on every wait counts against the 60 seconds notifications may add to the run.
+      const deadline = notificationDeadline();
+      const started = await Promise.race([session.started, untilAborted(deadline)]);
       const deliveries = await notifyOutcome(
         report,
         notify,
         await session.channels,
-        session.deadline,
+        deadline,
         pingBody(report, notify.details),
       );
       this.reportDeliveries(session, started ? [started, ...deliveries] : deliveries, output);
@@ -164,6 +166,14 @@ export class SyncNotifications {
       }
     }
   }
+}
+
+/** Resolves (with nothing) when the signal fires. */
+function untilAborted(signal: AbortSignal): Promise<undefined> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve(undefined);
+    else signal.addEventListener("abort", () => resolve(undefined), { once: true });
+  });
 }
 
 /** The configured channels, their secrets read and told to the redactor. */

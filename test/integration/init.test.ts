@@ -216,6 +216,32 @@ describe("init with flags (unattended)", () => {
     });
   });
 
+  it("--notify-webhook writes a webhook whose URL is the notify-webhook secret", async () => {
+    const result = await init(
+      [
+        ...["--url", "ldaps://dc1.corp.example.com", "--bind-dn", "CORP\\svc-ilobby"],
+        ...[
+          "--base",
+          "OU=Staff,DC=corp,DC=example,DC=com",
+          "--client-id",
+          "abc",
+          "--notify-webhook",
+          "teams",
+        ],
+        ...["--no-test", "--no-store-secrets"],
+      ],
+      {},
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const parsed = parseConfigText(readFileSync(join(dir, "ilobby-sync.yaml"), "utf8"));
+    expect(parsed.ok && parsed.config.notify).toMatchObject({
+      on: ["failure", "guard"],
+      webhooks: [{ urlSecret: "notify-webhook", format: "teams" }],
+    });
+    const wrong = await init(["--notify-webhook", "email", "--no-test", "--no-store-secrets", "--force"], {});
+    expect(wrong.code).toBe(2);
+  });
+
   it("writes the config even when the keychain cannot be reached, and says how to store the secrets", async () => {
     const result = await init(flags(), {
       ...secrets,
@@ -289,6 +315,9 @@ describe("init on a terminal", () => {
       ["Site names", `${SAMPLE_SITES.join(", ")}\r`],
       ["Country of phone numbers", "XX\r"],
       ["Country of phone numbers", "ca\r"],
+      ["Webhook to tell when a sync fails", "http://hooks.example.test/x\r"],
+      ["Webhook to tell when a sync fails", "https://hooks.slack.com/services/T1/B2/init-token\r"],
+      ["Its format: teams, slack or json [slack]", "\r"],
     ]);
     expect(code, terminal).toBe(0);
     expect(terminal).toMatch(/FAIL {2}TLS ldaps:\/\/127\.0\.0\.1:\d+: .*certificate is not trusted/);
@@ -318,5 +347,8 @@ describe("init on a terminal", () => {
       extensions: "drop",
       invalid: "drop",
     });
+    expect(terminal).toContain("a webhook must be an https:// URL");
+    expect(parsed.config.notify?.webhooks).toEqual([{ urlSecret: "notify-webhook", format: "slack" }]);
+    expect(readFileSync(join(dir, "ilobby-sync.yaml"), "utf8")).not.toContain("init-token");
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { configSchema } from "../../src/core/config/schema.ts";
+import { likelyWebhookFormat } from "../../src/core/notify/config.ts";
 import {
   cleanText,
   emailSubject,
@@ -268,5 +269,18 @@ describe("the notify config block", () => {
     expect(parse({ webhooks: [{ format: "json" }] }).success).toBe(false);
     expect(parse({ on: ["sometimes"] }).success).toBe(false);
     expect(parse({ ping: "https://hc-ping.example.test/x", pingSecret: "p" }).success).toBe(false);
+  });
+});
+
+describe("likelyWebhookFormat", () => {
+  it("knows Teams Workflows and Slack hosts; anything else is json", () => {
+    expect(likelyWebhookFormat("https://prod-12.westeurope.logic.azure.com:443/workflows/abc")).toBe("teams");
+    expect(
+      likelyWebhookFormat("https://default1234.56.environment.api.powerplatform.com/powerautomate/x"),
+    ).toBe("teams");
+    expect(likelyWebhookFormat("https://contoso.webhook.office.com/webhookb2/x")).toBe("teams");
+    expect(likelyWebhookFormat("https://hooks.slack.com/services/T/B/x")).toBe("slack");
+    expect(likelyWebhookFormat("https://hooks.example.com/ilobby")).toBe("json");
+    expect(likelyWebhookFormat("not a url")).toBe("json");
   });
 });

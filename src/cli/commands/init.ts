@@ -10,7 +10,8 @@ import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
 import type { InitSecrets } from "../../app/init.ts";
 import { BIND_PASSWORD_SECRET_NAME } from "../../core/config/directory-secrets.ts";
-import { DEFAULT_CLIENT_SECRET_NAME } from "../../core/secret-names.ts";
+import { INIT_WEBHOOK_SECRET_NAME } from "../../core/notify/config.ts";
+import { DEFAULT_CLIENT_SECRET_NAME, environmentVariableFor } from "../../core/secret-names.ts";
 import type { CommandContext } from "../context.ts";
 import { requireKeychain, warnIfShadowed } from "../secret-store.ts";
 
@@ -26,6 +27,7 @@ interface InitOptions {
   ilobbyCaFile?: string;
   proxy?: string;
   phoneCountry?: string;
+  notifyWebhook?: string;
   output: string;
   test: boolean;
   storeSecrets: boolean;
@@ -80,6 +82,10 @@ export function registerInit(program: Command, context: CommandContext): void {
       "--phone-country <code>",
       "country (ISO code, e.g. CA) of phone numbers written without one: writes phones (E.164)",
     )
+    .option(
+      "--notify-webhook <format>",
+      `notify failures and guard trips on a webhook (json, teams or slack) whose URL is the secret ${INIT_WEBHOOK_SECRET_NAME} (from ${environmentVariableFor(INIT_WEBHOOK_SECRET_NAME)} when set)`,
+    )
     .option("--output <file>", "where to write the config", DEFAULT_OUTPUT)
     .option("--no-test", "do not test the answers against the directory and iLobby")
     .option("--no-store-secrets", "do not store the secrets in the OS keychain")
@@ -107,6 +113,7 @@ export function registerInit(program: Command, context: CommandContext): void {
       if (!options.force) await ensureNoConfigFile(configFile);
       const known = await dialogs.knownSecrets(environment.env, options.test || options.storeSecrets, output);
       const dialog = dialogs.terminalDialog(output);
+      const knownWebhook = environment.env[environmentVariableFor(INIT_WEBHOOK_SECRET_NAME)] || undefined;
       if (dialog.interactive) {
         output.info(`ilobby-sync init: writes ${configFile}. Each answer is tested as you go; Ctrl-C stops.`);
       }
@@ -123,12 +130,17 @@ export function registerInit(program: Command, context: CommandContext): void {
           ilobbyCaFile: options.ilobbyCaFile,
           proxy: options.proxy,
           phoneCountry: options.phoneCountry,
+          notifyWebhookFormat: options.notifyWebhook,
         },
-        known,
+        { ...known, notifyWebhook: knownWebhook },
+
         dialog,
         initPorts({ configFile, cwd, environment, output }),
         { test: options.test, needSecrets: options.test || options.storeSecrets },
       );
+      // A webhook URL carries a token: from here on it is shown as scheme and host only.
+      const { secretPartsOf } = await import("../../adapters/notify/http-channels.ts");
+      for (const part of secretPartsOf(result.secrets.notifyWebhook ?? "")) output.redactor.add(part);
       const reference = schemaReference(configFile, configRelativePath);
       const { renderConfigTemplate } = await import("../../core/config/template.ts");
       draftConfig(result.answers, reference); // the file must pass the tool's own validation
@@ -185,6 +197,7 @@ async function storeSecrets(
   for (const [name, value] of [
     [BIND_PASSWORD_SECRET_NAME, secrets.bindPassword],
     [DEFAULT_CLIENT_SECRET_NAME, secrets.clientSecret],
+    [INIT_WEBHOOK_SECRET_NAME, secrets.notifyWebhook],
   ] as const) {
     if (value === undefined) continue;
     await keychain.set(name, value);

@@ -5,6 +5,7 @@
  */
 import { stringify } from "yaml";
 import { COLUMNS, type Column } from "../columns.ts";
+import { INIT_WEBHOOK_SECRET_NAME, type WebhookFormat } from "../notify/config.ts";
 import { DEFAULT_MAPPING } from "./defaults.ts";
 
 export interface ConfigAnswers {
@@ -23,6 +24,8 @@ export interface ConfigAnswers {
   sites: string[];
   /** Country of phone numbers written without a country code: writes `phones` (E.164). */
   phoneCountry?: string | undefined;
+  /** A webhook for failures and guard trips, its URL kept as the secret `notify-webhook`. */
+  notifyWebhookFormat?: WebhookFormat | undefined;
 }
 
 /** Where comments start, as in config.example.yaml. */
@@ -142,6 +145,24 @@ export function renderConfigTemplate(answers: ConfigAnswers, schemaReference: st
     line("  planMaxAge: 24h", "`apply` refuses older plans; the next run deletes saved ones older"),
     "# log:",
     line("#   file: ./ilobby-sync.log", "one JSON line per event, for unattended runs"),
+    "",
+    ...(answers.notifyWebhookFormat
+      ? [
+          line("notify:", "tell a person when a sync needs them (docs/notifications.md)"),
+          line("  on: [failure, guard]", "any of: failure, guard, warning, success"),
+          "  webhooks:",
+          line(
+            `    - urlSecret: ${INIT_WEBHOOK_SECRET_NAME}`,
+            `the URL is a secret: \`ilobby-sync secret set ${INIT_WEBHOOK_SECRET_NAME}\``,
+          ),
+          line(`      format: ${answers.notifyWebhookFormat}`, "json | teams (Workflows) | slack"),
+        ]
+      : [line("# notify:", "tell a person when a sync needs them (docs/notifications.md)")]),
+    line(
+      "#   email: { host: smtp.example.com, port: 587, from: ..., to: [...] }",
+      "password: smtp-password secret",
+    ),
+    line("#   pingSecret: healthchecks", "a healthchecks.io heartbeat URL, kept as a secret"),
     "",
   ];
   return lines.join("\n");

@@ -9,6 +9,25 @@ export const NOTIFY_EVENTS = ["failure", "guard", "warning", "success"] as const
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
 export const SMTP_PASSWORD_SECRET_NAME = "smtp-password";
+/** The secret `init` stores a webhook's URL under. */
+export const INIT_WEBHOOK_SECRET_NAME = "notify-webhook";
+
+export const WEBHOOK_FORMATS = ["json", "teams", "slack"] as const;
+export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];
+
+/** The format a webhook URL's host suggests: Teams Workflows (Power Automate, Logic Apps), Slack, else json. */
+export function likelyWebhookFormat(url: string): WebhookFormat {
+  let host: string;
+  try {
+    host = new URL(url).hostname.toLowerCase();
+  } catch {
+    return "json";
+  }
+  if (host === "hooks.slack.com") return "slack";
+  if (/(^|\.)(webhook\.office\.com|logic\.azure\.com|powerplatform\.com|powerautomate\.com)$/.test(host))
+    return "teams";
+  return "json";
+}
 
 const nonEmpty = z.string().trim().min(1, { error: "must not be empty" });
 const httpsUrl = z.url({ protocol: /^https$/, error: "must be an https:// URL (TLS is required)" });
