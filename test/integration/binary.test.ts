@@ -25,6 +25,13 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Emulator } from "../emulator/emulator.ts";
+import {
+  type HttpsReceiver,
+  type SmtpReceiver,
+  startHttpsReceiver,
+  startSmtpReceiver,
+} from "../support/notify-receivers.ts";
+import { issueServerCert } from "../support/pki.ts";
 import { expectedRows, SERVICE_ACCOUNT } from "../support/sample-directory.ts";
 import { type SampleWorld, startSampleWorld } from "../support/sample-world.ts";
 import { type SecretService, startSecretService } from "../support/secret-service.ts";
@@ -200,6 +207,61 @@ describe("the Linux binary normalises phone numbers", () => {
     }));
     expect(expected.some((row) => row.DESKPHONE === "+14165550101")).toBe(true);
     expect(enabledBook()).toEqual(expected);
+  });
+});
+
+describe("the Linux binary notifies", () => {
+  let https: HttpsReceiver;
+  let smtp: SmtpReceiver;
+  const account = { user: "binary@example.test", password: "binary-smtp-Pa55" };
+
+  beforeAll(async () => {
+    const cert = issueServerCert(world.ca, "binary-receiver", ["DNS:localhost", "IP:127.0.0.1"], {
+      days: 365,
+    });
+    https = await startHttpsReceiver(cert);
+    smtp = await startSmtpReceiver(cert, account);
+  });
+  afterAll(async () => {
+    await Promise.all([https?.stop(), smtp?.stop()]);
+  });
+
+  it("a run's webhook (undici), e-mail (nodemailer, STARTTLS) and heartbeat ping", async () => {
+    emulator.reset();
+    const site = join(work, "notify");
+    mkdirSync(site);
+    const config = world.config(CLIENT);
+    config.notify = {
+      on: ["warning", "success"],
+      caFile: world.ca.certFile,
+      webhooks: [{ url: `${https.url}/hook`, format: "json" }],
+      email: {
+        host: "127.0.0.1",
+        port: smtp.port,
+        username: account.user,
+        from: account.user,
+        to: ["ops@example.test"],
+      },
+      ping: `${https.url}/ping/binary`,
+    };
+    world.writeConfig(site, config);
+    const result = await runBinary(["run"], {
+      cwd: site,
+      env: {
+        ILOBBY_SYNC_BIND_PASSWORD: SERVICE_ACCOUNT.password,
+        ILOBBY_SYNC_CLIENT_SECRET: CLIENT_SECRET,
+        ILOBBY_SYNC_SMTP_PASSWORD: account.password,
+      },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toContain("notification");
+    const hook = https.requests.find((request) => request.path === "/hook");
+    expect(JSON.parse(hook?.body ?? "{}")).toMatchObject({ exitCode: 0, targets: [{ status: "uploaded" }] });
+    expect(
+      https.requests.filter((request) => request.path.startsWith("/ping/")).map((request) => request.path),
+    ).toEqual(["/ping/binary/start", "/ping/binary"]);
+    expect(smtp.mails).toHaveLength(1);
+    expect(smtp.mails[0]?.subject).toMatch(/^ilobby-sync (warning|success): synced 1 target/);
   });
 });
 

@@ -7,7 +7,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { trustedCertificates } from "../../src/adapters/network/trust.ts";
+import { emailChannel } from "../../src/adapters/notify/email-channel.ts";
 import { toCsv } from "../../src/core/csv.ts";
+import type { SyncReport } from "../../src/core/notify/report.ts";
 import { runCli } from "../support/cli.ts";
 import {
   type HttpsReceiver,
@@ -350,6 +353,59 @@ describe("doctor", () => {
     expect(https.requests).toEqual([]);
     expect(smtp.mails).toEqual([]);
     expect(result.stdout).not.toContain(SLACK_TOKEN_PATH);
+  });
+});
+
+describe("the e-mail channel", () => {
+  const report = (reportFile?: string): SyncReport => ({
+    command: "run",
+    host: "sync-host",
+    version: "0.0.0",
+    runId: "r",
+    exitCode: 0,
+    dryRun: false,
+    targets: [],
+    warnings: [],
+    reportFile,
+  });
+  const email = (port: number) => ({
+    host: "127.0.0.1",
+    port,
+    username: SMTP.user,
+    from: SMTP.user,
+    to: ["it-ops@example.test"],
+  });
+  const trusted = () => trustedCertificates([world.ca.certPem]);
+  const signal = () => AbortSignal.timeout(20_000);
+
+  it("attaches the HTML change report a run wrote", async () => {
+    const reportFile = join(dir, "changes.html");
+    writeFileSync(reportFile, "<!doctype html><title>changes</title><p>3 added</p>");
+    await emailChannel(email(smtp.port), SMTP.password, trusted(), "examples").send(
+      report(reportFile),
+      signal(),
+    );
+    expect(smtp.mails[0]?.attachments).toEqual([
+      { filename: "changes.html", content: "<!doctype html><title>changes</title><p>3 added</p>" },
+    ]);
+  });
+
+  it("speaks TLS from the first byte on port 465, and refuses a server that offers no STARTTLS", async () => {
+    const cert = issueServerCert(world.ca, "smtp-more", ["IP:127.0.0.1"], { days: 365 });
+    // Port 465 is what selects implicit TLS (the tests run as root, as CI does, so they may listen on it).
+    const implicit = await startSmtpReceiver(cert, SMTP, "implicit", 465);
+    const plain = await startSmtpReceiver(cert, SMTP, "plain");
+    try {
+      await emailChannel(email(465), SMTP.password, trusted(), "counts").send(report(), signal());
+      expect(implicit.mails[0]).toMatchObject({ secure: true, user: SMTP.user });
+
+      await expect(
+        emailChannel(email(plain.port), SMTP.password, trusted(), "counts").send(report(), signal()),
+      ).rejects.toThrow(/STARTTLS/i);
+      expect(plain.mails).toEqual([]);
+    } finally {
+      await Promise.all([implicit.stop(), plain.stop()]);
+    }
   });
 });
 

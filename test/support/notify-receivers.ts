@@ -171,20 +171,26 @@ function parseMail(raw: string): Pick<ReceivedMail, "subject" | "text" | "attach
   return { subject, text, attachments };
 }
 
-/** SMTP on 127.0.0.1 that offers STARTTLS and accepts only `user`/`password` (PLAIN or LOGIN). */
+/**
+ * SMTP on 127.0.0.1 that accepts only `user`/`password` (PLAIN or LOGIN), after STARTTLS (the default), over TLS
+ * from the first byte (`implicit`, as on port 465), or a server that offers no TLS at all (`plain`).
+ */
 export async function startSmtpReceiver(
   cert: ServerCert,
   account: { user: string; password: string },
+  tls: "starttls" | "implicit" | "plain" = "starttls",
+  listenPort = 0,
 ): Promise<SmtpReceiver> {
   const mails: ReceivedMail[] = [];
   const server = new SMTPServer({
-    secure: false,
+    secure: tls === "implicit",
+    ...(tls === "plain"
+      ? { disabledCommands: ["STARTTLS"], allowInsecureAuth: true }
+      : { allowInsecureAuth: false }),
     key: cert.keyPem,
     cert: cert.certPem,
     minVersion: "TLSv1.2",
     authMethods: ["PLAIN", "LOGIN"],
-    // Refuse a login before STARTTLS, as a real submission server does.
-    allowInsecureAuth: false,
     disableReverseLookup: true,
     logger: false,
     onAuth(auth, _session, callback) {
@@ -214,7 +220,7 @@ export async function startSmtpReceiver(
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+    server.listen(listenPort, "127.0.0.1", () => resolve());
   });
   const { port } = server.server.address() as AddressInfo;
   return {
