@@ -126,7 +126,7 @@ describe("notifications of a run", () => {
     writeConfig((config) => {
       config.directory.groups = [SAMPLE_GROUPS.hosts];
     });
-    const stopped = await run(["run"]);
+    const stopped = await run(["run", "--report", "guard.html"]);
     expect(stopped.code).toBe(6);
     const disabled = expectedRows().length - expectedRows({ groups: [SAMPLE_GROUPS.hosts] }).length;
 
@@ -178,6 +178,9 @@ describe("notifications of a run", () => {
     expect(mail?.text).toContain(`disabled ${disabled}`);
     expect(mail?.text).toContain(document.targets[0].plan.command);
     expect(mail?.text).toContain(document.targets[0].examples.disabled[0]);
+    // The HTML change report the run wrote goes with the e-mail.
+    expect(mail?.attachments.map((attachment) => attachment.filename)).toEqual(["guard.html"]);
+    expect(mail?.attachments[0]?.content).toBe(readFileSync(join(dir, "guard.html"), "utf8"));
 
     expect(pingPaths()).toEqual(["/start", "/fail"]);
     const failPing = pings().at(-1);
@@ -221,7 +224,7 @@ describe("notifications of a run", () => {
     });
     const rows = expectedRows().slice(0, 3);
     writeFileSync(join(dir, "hosts.csv"), toCsv(rows));
-    const result = await run(["upload", "hosts.csv"]);
+    const result = await run(["upload", "hosts.csv", "--report", "changes.html"]);
     expect(result.code, result.stderr).toBe(0);
     const [document] = json("json");
     expect(document).toMatchObject({
@@ -236,6 +239,9 @@ describe("notifications of a run", () => {
     ];
     for (const row of rows) for (const text of carried) expect(text).not.toContain(row.EMAIL);
     expect(smtp.mails[0]?.subject).toMatch(/^ilobby-sync success: synced 1 target: 3 added/);
+    // The change report names everyone: with details: counts it stays on disk.
+    expect(readFileSync(join(dir, "changes.html"), "utf8")).toContain(rows[0]?.EMAIL);
+    expect(smtp.mails[0]?.attachments).toEqual([]);
   });
 
   it("a dry run sends nothing, unless onDryRun", async () => {

@@ -46,7 +46,11 @@ export function emailChannel(
     name: `email smtp://${email.host}:${email.port}`,
     async send(report) {
       const transport = smtpTransport(email, password, ca);
-      const attach = report.reportFile && existsSync(report.reportFile) ? report.reportFile : undefined;
+      // The report names everyone it changes: `details: counts` keeps personal data out of the mail.
+      const attach =
+        details === "examples" && report.reportFile && existsSync(report.reportFile)
+          ? report.reportFile
+          : undefined;
       try {
         await transport.sendMail({
           from: email.from,
