@@ -3,7 +3,7 @@
  * are really valid"). Pure: the validator reports these with line and column; the directory mapping removes
  * control characters and reports the record.
  */
-import type { Column } from "./columns.ts";
+import { COLUMNS, type Column, type Row } from "./columns.ts";
 
 /** RFC 5321's limits on a path and on the part before the @. */
 export const MAX_EMAIL_LENGTH = 254;
@@ -92,4 +92,29 @@ export function mayContainControlCharacters(bytes: Uint8Array): boolean {
     }
   }
   return false;
+}
+
+/**
+ * The rules applied where a directory record becomes a row: control characters are removed (directory data is
+ * free text that people type and scripts fill), and each removal is reported; a field over its length limit makes
+ * the record invalid, as it does in a file. The row is changed in place.
+ */
+export function applyRowRules(row: Row): {
+  removed: string[];
+  invalid?: { column: Column; message: string };
+} {
+  const removed: string[] = [];
+  for (const column of COLUMNS) {
+    const value = row[column];
+    const at = controlCharacterAt(value);
+    if (at !== -1) {
+      removed.push(`${column} had the control character ${describeControlCharacter(value, at)}, removed`);
+      row[column] = removeControlCharacters(value).trim();
+    }
+  }
+  for (const column of COLUMNS) {
+    const tooLong = checkFieldLength(column, row[column]);
+    if (tooLong) return { removed, invalid: { column, message: `${column} ${tooLong.message}` } };
+  }
+  return { removed };
 }

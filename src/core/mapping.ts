@@ -5,6 +5,7 @@
 import picomatch from "picomatch";
 import { COLUMNS, MAX_NAME_LENGTH, type Row } from "./columns.ts";
 import type { ColumnRuleInput, MappingConfig } from "./config/schema.ts";
+import { applyRowRules } from "./csv-rules.ts";
 import { emailKey, isWellFormedEmail } from "./email.ts";
 import { checkSite, describeSiteProblem } from "./sites.ts";
 import type { SourceRecord } from "./source-record.ts";
@@ -31,6 +32,7 @@ export interface MappedRecord {
 export type SkipReason =
   | "no-email"
   | "invalid-email"
+  | "field-too-long"
   | "duplicate-email"
   | "unknown-site"
   | "missing-site"
@@ -161,6 +163,13 @@ export function createRecordMapper(
       kind: "skipped",
       skipped: { ref: record.ref, email: row.EMAIL, reason, message },
     });
+    // The rules a CSV file is held to (core/csv-rules.ts), at the one place a directory record becomes a row.
+    const checked = applyRowRules(row);
+    if (checked.invalid)
+      return skip(
+        checked.invalid.column === "EMAIL" ? "invalid-email" : "field-too-long",
+        checked.invalid.message,
+      );
     if (row.EMAIL === "") return skip("no-email", "no EMAIL: none of the EMAIL attributes has a value");
     if (!isWellFormedEmail(row.EMAIL))
       return skip("invalid-email", `EMAIL "${row.EMAIL}" is not a well-formed address`);
@@ -171,7 +180,11 @@ export function createRecordMapper(
         describeSiteProblem(row.SITE, site),
       );
     }
-    const warnings: RecordWarning[] = [];
+    const warnings: RecordWarning[] = checked.removed.map((message) => ({
+      ref: record.ref,
+      email: row.EMAIL,
+      message,
+    }));
     for (const column of ["FIRSTNAME", "LASTNAME"] as const) {
       if (row[column].length > MAX_NAME_LENGTH) {
         warnings.push({

@@ -192,3 +192,33 @@ describe("attributesNeeded", () => {
     ]);
   });
 });
+
+describe("mapRecords: the CSV rules on rows made from the directory", () => {
+  it("removes control characters and reports each removal; the record is kept", () => {
+    const result = mapRecords(
+      [person("Ann", { givenName: "\u001b]0;pwned\u0007Ann", sn: "Lee\u0000", mail: "ann@example.test" })],
+      options(),
+    );
+    expect(result.records[0]?.row).toMatchObject({ FIRSTNAME: "]0;pwnedAnn", LASTNAME: "Lee" });
+    expect(result.warnings.map((warning) => warning.message)).toEqual([
+      "FIRSTNAME had the control character U+001B (ESC), removed",
+      "LASTNAME had the control character U+0000 (NUL), removed",
+    ]);
+  });
+
+  it("skips a record with a field over 1,000 characters or an EMAIL over its limits, and says why", () => {
+    const result = mapRecords(
+      [
+        person("Long Title", { givenName: "Bo", title: "t".repeat(1001), mail: "bo@example.test" }),
+        person("Long Local", { givenName: "Cy", mail: `${"c".repeat(65)}@example.test` }),
+        person("Fine", { givenName: "Di", title: "t".repeat(1000), mail: "di@example.test" }),
+      ],
+      options(),
+    );
+    expect(result.records.map((record) => record.row.EMAIL)).toEqual(["di@example.test"]);
+    expect(result.skipped.map((skipped) => [skipped.reason, skipped.message])).toEqual([
+      ["invalid-email", expect.stringMatching(/^EMAIL the part before @ is 65 characters long/)],
+      ["field-too-long", "TITLE is 1001 characters long; iLobby fields hold at most 1000"],
+    ]);
+  });
+});
