@@ -30,7 +30,7 @@ export interface CsvCheck {
   bytes: number;
 }
 
-const PIECE_BYTES = 1 << 16;
+const PIECE_BYTES = 1 << 12;
 
 const countLineBreaks = (bytes: Uint8Array) => {
   let count = 0;
@@ -117,8 +117,9 @@ export async function checkCsv(
   };
   let stopped = false;
   reading: for await (const chunk of input) {
-    // Decoded in pieces of 64 KiB: larger strings live in V8's large-object space until a full collection, and
-    // made peak memory grow with the file.
+    // Decoded in pieces of 4 KiB: a piece's text is alive while its lines are checked, and what is alive at each
+    // young-generation collection makes V8 grow that generation; with 1 MiB pieces (large-object space, freed
+    // only by a full collection) and 64 KiB pieces peak memory grew more with the file (docs/benchmarks.md).
     for (let start = 0; start < chunk.length; start += PIECE_BYTES) {
       if (!take(chunk.subarray(start, start + PIECE_BYTES))) {
         stopped = true;
