@@ -1,10 +1,11 @@
 /**
  * All terminal output goes through here: human text on stderr/stdout, one JSON document on stdout with --json,
- * colour only on a terminal without NO_COLOR, and every line passed through the redactor.
+ * colour only on a terminal without NO_COLOR, and every line passed through the redactor and escaped: directory
+ * data is untrusted, and a control character in it must not act on the terminal.
  */
-import pc from "picocolors";
 import { EXIT_CODES, isSyncError } from "../core/errors.ts";
 import type { Redactor } from "../core/redact.ts";
+import { escapeJsonText, escapeTerminalText } from "../core/terminal-text.ts";
 
 export interface Streams {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -17,9 +18,32 @@ export interface OutputOptions {
   env: NodeJS.ProcessEnv;
 }
 
+/** The styles the commands use. Each returns its text marked, to be coloured once the whole line is escaped. */
+export interface Palette {
+  red(text: string): string;
+  yellow(text: string): string;
+  green(text: string): string;
+  bold(text: string): string;
+  dim(text: string): string;
+}
+
+/** SGR codes (open, close) of each style. */
+const STYLES: Record<keyof Palette, [number, number]> = {
+  red: [31, 39],
+  yellow: [33, 39],
+  green: [32, 39],
+  bold: [1, 22],
+  dim: [2, 22],
+};
+
 export class Output {
-  readonly colors: ReturnType<typeof pc.createColors>;
+  readonly colors: Palette;
   private progressShown = false;
+  /**
+   * Our own colour codes travel as private-use markers with a key chosen at random for each run, so outside text
+   * can neither contain nor forge them; they become ANSI codes only after everything else has been escaped.
+   */
+  private readonly styleMarker: RegExp | undefined;
 
   constructor(
     private readonly streams: Streams,
@@ -28,12 +52,37 @@ export class Output {
   ) {
     const color =
       Boolean(streams.stderr.isTTY) && !("NO_COLOR" in options.env) && options.env.TERM !== "dumb";
-    this.colors = pc.createColors(color);
+    const key = color ? crypto.randomUUID().replaceAll("-", "") : "";
+    this.styleMarker = color ? new RegExp(`\uE000${key}(\\d+)\uE001`, "g") : undefined;
+    const style =
+      ([open, close]: [number, number]) =>
+      (text: string) =>
+        color ? `\uE000${key}${open}\uE001${text}\uE000${key}${close}\uE001` : text;
+    this.colors = {
+      red: style(STYLES.red),
+      yellow: style(STYLES.yellow),
+      green: style(STYLES.green),
+      bold: style(STYLES.bold),
+      dim: style(STYLES.dim),
+    };
+  }
+
+  /** Redacted, escaped, then coloured: the order matters (escaping first would hide secrets from the redactor). */
+  private terminalText(text: string): string {
+    const safe = escapeTerminalText(this.redactor.redact(text));
+    return this.styleMarker ? safe.replace(this.styleMarker, "\x1b[$1m") : safe;
   }
 
   private write(stream: NodeJS.WritableStream, text: string): void {
     this.clearProgress();
-    stream.write(`${this.redactor.redact(text)}\n`);
+    stream.write(`${this.terminalText(text)}\n`);
+  }
+
+  private writeJson(value: unknown): void {
+    this.clearProgress();
+    this.streams.stdout.write(
+      `${escapeJsonText(JSON.stringify(this.redactor.redactValue(value), null, 2))}\n`,
+    );
   }
 
   /** Progress notes go to stderr, so stdout carries only the result (or the --json document). */
@@ -52,7 +101,7 @@ export class Output {
   /** A live counter while paging a large directory, only when a person is watching. */
   progress(message: string): void {
     if (!this.streams.stderr.isTTY) return;
-    this.streams.stderr.write(`\r${this.redactor.redact(message)}\x1b[K`);
+    this.streams.stderr.write(`\r${this.terminalText(message)}\x1b[K`);
     this.progressShown = true;
   }
 
@@ -65,8 +114,7 @@ export class Output {
 
   /** The command's result: human text on stdout, or the JSON document with --json. */
   result(human: () => string, json: () => unknown): void {
-    if (this.options.json)
-      this.write(this.streams.stdout, JSON.stringify(this.redactor.redactValue(json()), null, 2));
+    if (this.options.json) this.writeJson(json());
     else this.write(this.streams.stdout, human());
   }
 
@@ -78,26 +126,19 @@ export class Output {
     const known = isSyncError(error);
     const exitCode = known ? error.exitCode : EXIT_CODES.internal;
     if (this.options.json && !options.inResult) {
-      this.write(
-        this.streams.stdout,
-        JSON.stringify(
-          this.redactor.redactValue({
-            ok: false,
-            exitCode,
-            error: known
-              ? {
-                  category: error.category,
-                  message: error.message,
-                  cause: error.likelyCause,
-                  fix: error.fix,
-                  ...error.data,
-                }
-              : { category: "internal", message: String(error instanceof Error ? error.message : error) },
-          }),
-          null,
-          2,
-        ),
-      );
+      this.writeJson({
+        ok: false,
+        exitCode,
+        error: known
+          ? {
+              category: error.category,
+              message: error.message,
+              cause: error.likelyCause,
+              fix: error.fix,
+              ...error.data,
+            }
+          : { category: "internal", message: String(error instanceof Error ? error.message : error) },
+      });
     }
     const lines: string[] = [];
     if (known) {

@@ -1,7 +1,7 @@
 /** The command-line program: global options, one registration per command, and the single exit-code decision. */
 import { Command, CommanderError, Option } from "commander";
 import { EXIT_CODE_MEANINGS, EXIT_CODES } from "../core/errors.ts";
-import { createRedactor } from "../core/redact.ts";
+import { createRedactor, hideOptionValues } from "../core/redact.ts";
 import { registerApply } from "./commands/apply.ts";
 import { registerDoctor } from "./commands/doctor.ts";
 import { registerInit } from "./commands/init.ts";
@@ -63,6 +63,7 @@ export async function runCli(options: CliOptions): Promise<number> {
     .configureOutput({
       writeOut: (text) => options.stdout.write(text),
       writeErr: (text) => options.stderr.write(redactor.redact(text)),
+      outputError: (text, write) => write(hideOptionValues(text)),
     });
 
   const globals = () => program.opts<GlobalOptions>();

@@ -122,6 +122,14 @@ export async function networkPathFor(
   return network;
 }
 
+/** Read by every run and upload, --dry-run included: a wrong ilobby.caFile shows in the preview, not at night. */
+export async function checkIlobbyCaFile(loaded: LoadedConfig): Promise<void> {
+  const { caFile } = loaded.config.ilobby;
+  if (!caFile) return;
+  const { readPemFile } = await import("../adapters/files/config-file.ts");
+  await readPemFile(loaded.resolvePath(caFile), "ilobby.caFile");
+}
+
 /** A proxy URL's password as written and as sent, for the redactor. */
 function proxyPasswords(proxyUrl: string): string[] {
   const { password } = new URL(proxyUrl);

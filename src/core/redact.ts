@@ -17,6 +17,14 @@ const CREDENTIAL_PATTERNS: [RegExp, string][] = [
   [/(\/\/[^/\s:@]+:)[^@\s/]+@/g, `$1${REDACTED}@`],
 ];
 
+/**
+ * commander echoes an unknown option whole, and `--password=...` or `-p...` may carry a secret typed where it does
+ * not belong: keep the option's name, hide what follows it.
+ */
+export function hideOptionValues(message: string): string {
+  return message.replace(/'(--[^'=\s]+)=[^']*'/g, "'$1=...'").replace(/'(-[^-'\s])[^']+'/g, "'$1...'");
+}
+
 export interface Redactor {
   add(secret: string | undefined): void;
   redact(text: string): string;

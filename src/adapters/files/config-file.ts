@@ -2,7 +2,12 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { cosmiconfig } from "cosmiconfig";
-import { type Config, type ConfigProblem, parseConfigText } from "../../core/config/index.ts";
+import {
+  type Config,
+  type ConfigProblem,
+  decodeConfigBytes,
+  parseConfigText,
+} from "../../core/config/index.ts";
 import { locateConfigIssues } from "../../core/config/parse.ts";
 import { errorCode, errorMessage, SyncError } from "../../core/errors.ts";
 
@@ -47,9 +52,9 @@ export async function loadConfig(
       data: { notFound: true },
     });
   }
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, "utf8");
+    bytes = await readFile(path);
   } catch (error) {
     throw new SyncError(
       "config",
@@ -60,6 +65,9 @@ export async function loadConfig(
       },
     );
   }
+  const decoded = decodeConfigBytes(bytes);
+  if (!decoded.ok) throw configProblems(path, decoded.problems);
+  const text = decoded.text;
   const result = parseConfigText(text);
   // A source's own checks (an LDAP filter that does not parse) run before anything connects anywhere.
   const problems = result.ok

@@ -1,9 +1,9 @@
 /** Appends one JSON line per run event to log.file: for Task Scheduler and cron, where nobody sees the console. */
-import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Clock, RunLog } from "../../app/ports.ts";
 import { errorMessage } from "../../core/errors.ts";
 import type { Redactor } from "../../core/redact.ts";
+import { makeDirectorySync } from "./make-directory.ts";
 import { appendPrivateFile } from "./private-file.ts";
 
 export function createJsonLinesLog(options: {
@@ -28,7 +28,7 @@ export function createJsonLinesLog(options: {
         }),
       );
       try {
-        mkdirSync(dirname(options.path), { recursive: true });
+        makeDirectorySync(dirname(options.path));
         appendPrivateFile(options.path, `${line}\n`, "log.file");
       } catch (error) {
         failed = true; // a broken log must not stop the sync; say so once

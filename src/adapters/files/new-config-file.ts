@@ -1,7 +1,8 @@
 /** Writes the config `init` made; an existing config is never replaced unless the administrator said --force. */
-import { access, mkdir, writeFile } from "node:fs/promises";
+import { access, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, relative, sep } from "node:path";
 import { errorCode, errorMessage, SyncError } from "../../core/errors.ts";
+import { makeDirectory } from "./make-directory.ts";
 
 function alreadyExists(path: string): SyncError {
   return new SyncError("config", `${path} already exists: init does not overwrite a config`, {
@@ -20,7 +21,7 @@ export async function ensureNoConfigFile(path: string): Promise<void> {
 
 export async function writeConfigFile(path: string, text: string, overwrite: boolean): Promise<void> {
   try {
-    await mkdir(dirname(path), { recursive: true });
+    await makeDirectory(dirname(path));
     // "wx" also catches a file created while the questions were being answered.
     await writeFile(path, text, { flag: overwrite ? "w" : "wx", encoding: "utf8" });
   } catch (error) {

@@ -16,9 +16,10 @@ import {
   type Stats,
   writeSync,
 } from "node:fs";
-import { lstat, mkdir, open, rename, rm } from "node:fs/promises";
+import { lstat, open, rename, rm } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { errorCode, errorMessage, SyncError } from "../../core/errors.ts";
+import { makeDirectory } from "./make-directory.ts";
 
 const OWNER_ONLY = 0o600;
 // Not defined on Windows, where the lstat check before opening does the work alone.
@@ -72,7 +73,7 @@ export async function writePrivateFile(
   const folder = dirname(path);
   const temporary = join(folder, `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
   try {
-    await mkdir(folder, { recursive: true, mode: 0o700 });
+    await makeDirectory(folder, 0o700);
     await checkOutputPath(path, what);
     const file = await open(
       temporary,

@@ -3,13 +3,14 @@
  * defensively (a damaged file is a first run, never a crash), plus the one-run-at-a-time lock.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import envPaths from "env-paths";
 import lockfile from "proper-lockfile";
 import type { LastUpload, LastUploadRead, StateStore } from "../../app/ports.ts";
 import { COLUMNS, rowFromValues } from "../../core/columns.ts";
 import { errorCode, errorMessage, SyncError } from "../../core/errors.ts";
+import { makeDirectory } from "../files/make-directory.ts";
 import { writePrivateFile } from "../files/private-file.ts";
 
 const STATE_VERSION = 1;
@@ -114,7 +115,7 @@ export function createFileStateStore(directory: string): StateStore {
 
     async lock() {
       try {
-        await mkdir(directory, { recursive: true, mode: 0o700 });
+        await makeDirectory(directory, 0o700);
         const release = await lockfile.lock(directory, {
           lockfilePath: join(directory, "run.lock"),
           stale: STALE_LOCK_MS,

@@ -9,7 +9,7 @@ import { SyncError } from "../../core/errors.ts";
 import { type ResolvedTarget, resolveTargets } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
 import { renderRun, runJson } from "../render-run.ts";
-import { directoryFor, ilobbyClientFor, planFilesFor, stateStoreFor } from "../wiring.ts";
+import { checkIlobbyCaFile, directoryFor, ilobbyClientFor, planFilesFor, stateStoreFor } from "../wiring.ts";
 
 interface RunOptions {
   dryRun?: boolean;
@@ -67,6 +67,7 @@ export function registerRun(program: Command, context: CommandContext): void {
       const reportPath = options.report ? resolve(context.cwd, options.report) : undefined;
       if (planPath) await checkOutputPath(planPath, "plan file");
       if (reportPath) await checkOutputPath(reportPath, "HTML report");
+      await checkIlobbyCaFile(loaded);
       const state = await stateStoreFor(loaded);
       const log = logPath
         ? createJsonLinesLog({

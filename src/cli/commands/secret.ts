@@ -16,6 +16,7 @@ import {
 } from "../../core/secret-names.ts";
 import { secretNamesFor } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
+import type { Output } from "../output.ts";
 import { promptHidden } from "../prompt.ts";
 import { readStream, requireKeychain, warnIfShadowed } from "../secret-store.ts";
 
@@ -32,6 +33,17 @@ function checkedName(name: string): string {
     });
   }
   return name;
+}
+
+/**
+ * A name this configuration does not read may be a secret typed where its name belongs: it is redacted from all
+ * output (with the environment variable made of it) unless it has the shape of the names ilobby-sync uses.
+ */
+function hideIfNotAName(name: string, output: Output): boolean {
+  if (/^(client-secret(-[a-z0-9][a-z0-9._-]*)?|bind-password)$/.test(name)) return false;
+  output.redactor.add(name);
+  output.redactor.add(environmentVariableFor(name).slice("ILOBBY_SYNC_".length));
+  return true;
 }
 
 interface SecretScope {
@@ -132,8 +144,12 @@ export function registerSecret(program: Command, context: CommandContext): void 
       const { output, environment } = context;
       const { keychain, knownNames } = await secretScope(context);
       if (!knownNames.includes(name)) {
+        const reads = `(it reads ${knownNames.join(", ")})`;
         output.warn(
-          `this configuration does not read a secret named ${name} (it reads ${knownNames.join(", ")})`,
+          hideIfNotAName(name, output)
+            ? `this configuration does not read a secret of the name given ${reads}; the name is not shown in ` +
+                "case it is the secret itself: if so, consider it exposed and change it"
+            : `this configuration does not read a secret named ${name} ${reads}`,
         );
       }
       const value = await readSecretValue(name);
@@ -153,7 +169,8 @@ export function registerSecret(program: Command, context: CommandContext): void 
     .action(async (rawName: string) => {
       const name = checkedName(rawName);
       const { output, environment } = context;
-      const { keychain } = await secretScope(context);
+      const { keychain, knownNames } = await secretScope(context);
+      if (!knownNames.includes(name)) hideIfNotAName(name, output);
       const deleted = await keychain.delete(name);
       await warnIfShadowed(name, environment, output);
       output.result(

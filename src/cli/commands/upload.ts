@@ -10,7 +10,7 @@ import { acceptedSites, resolveTargets } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
 import { renderValidationReport } from "../render-csv-check.ts";
 import { errorJson, renderTarget } from "../render-run.ts";
-import { ilobbyClientFor, stateStoreFor } from "../wiring.ts";
+import { checkIlobbyCaFile, ilobbyClientFor, stateStoreFor } from "../wiring.ts";
 
 interface UploadOptions {
   target?: string;
@@ -53,6 +53,7 @@ export function registerUpload(program: Command, context: CommandContext): void 
       if (logPath) await checkOutputPath(logPath, "log.file");
       const reportPath = options.report ? resolve(context.cwd, options.report) : undefined;
       if (reportPath) await checkOutputPath(reportPath, "HTML report");
+      await checkIlobbyCaFile(loaded);
       const log = logPath
         ? createJsonLinesLog({
             path: logPath,

@@ -56,8 +56,9 @@ export const ldapDirectorySchema = z.strictObject({
     .number()
     .int()
     .positive()
+    .max(86_400, { error: "must be at most 86400 (one day)" })
     .default(120)
-    .meta({ description: "Time limit for the whole search." }),
+    .meta({ description: "Time limit for the whole search (at most 86400)." }),
 });
 
 export type SearchBase = z.output<typeof searchBaseSchema>;

@@ -1,2 +1,8 @@
-export { type ConfigProblem, type ConfigResult, formatPath, parseConfigText } from "./parse.ts";
+export {
+  type ConfigProblem,
+  type ConfigResult,
+  decodeConfigBytes,
+  formatPath,
+  parseConfigText,
+} from "./parse.ts";
 export * from "./schema.ts";

@@ -3,7 +3,16 @@
  * and the line. Pure: no file access, so tests and `validate`-style tooling can call it directly.
  */
 
-import { isMap, LineCounter, parseDocument } from "yaml";
+import {
+  type Document,
+  isAlias,
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  LineCounter,
+  parseDocument,
+} from "yaml";
 import type { z } from "zod";
 import { editDistance } from "../edit-distance.ts";
 import { DEFAULT_CLIENT_SECRET_NAME } from "../secret-names.ts";
@@ -40,6 +49,46 @@ export function formatPath(path: readonly PropertyKey[]): string {
     else text += text === "" ? String(segment) : `.${String(segment)}`;
   }
   return text;
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * The config file's text, or the line where it stops being UTF-8. Decoding leniently once turned `Montréal`
+ * saved as Windows-1252 into `Montr\uFFFDal` in every uploaded row.
+ */
+export function decodeConfigBytes(
+  bytes: Uint8Array,
+): { ok: true; text: string } | { ok: false; problems: ConfigProblem[] } {
+  try {
+    return { ok: true, text: strictUtf8.decode(bytes) };
+  } catch {
+    const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+    let line = 1;
+    let start = 0;
+    for (let index = 0; index <= bytes.length; index++) {
+      if (index < bytes.length && bytes[index] !== 0x0a) continue;
+      try {
+        strictUtf8.decode(bytes.subarray(start, index));
+      } catch {
+        break;
+      }
+      line++;
+      start = index + 1;
+    }
+    return {
+      ok: false,
+      problems: [
+        {
+          path: "",
+          line,
+          message: utf16
+            ? "the file is UTF-16; save it as UTF-8"
+            : "this line is not UTF-8 (an accented letter saved as Windows-1252 or Latin-1?); save the file as UTF-8",
+        },
+      ],
+    };
+  }
 }
 
 /** A problem found after the schema accepted the file (a source's own checks), by key path. */
@@ -84,7 +133,24 @@ export function parseConfigText(text: string): ConfigResult {
     };
   }
 
-  const raw: unknown = document.toJS();
+  const bomb = findAliasBomb(document);
+  if (bomb) {
+    return {
+      ok: false,
+      problems: [
+        {
+          path: formatPath(bomb.path),
+          line: lineAt(bomb.offset),
+          message:
+            `the alias *${bomb.alias} makes the file expand to more than ${MAX_EXPANDED_VALUES} values ` +
+            "(a YAML alias bomb); aliases may repeat a part of the config, not multiply it",
+        },
+      ],
+    };
+  }
+
+  // Expansion is bounded above, so yaml's own alias-count limit (which refuses some ordinary reuse) is not needed.
+  const raw: unknown = document.toJS({ maxAliasCount: -1 });
   if (raw === null || raw === undefined) {
     return { ok: false, problems: [{ path: "", line: 1, message: "the config file is empty" }] };
   }
@@ -196,4 +262,57 @@ function findSecretKeys(value: unknown, path: PathSegment[] = []): { path: PathS
     ...(SECRET_KEY.test(key) ? [{ path, key }] : []),
     ...findSecretKeys(child, [...path, key]),
   ]);
+}
+
+/** A config is a few hundred values; aliases that expand past this are an attack ("billion laughs"), not a config. */
+export const MAX_EXPANDED_VALUES = 100_000;
+
+/**
+ * Finds the first alias at which the document, expanded, passes MAX_EXPANDED_VALUES, without expanding it: the
+ * size of each node is counted once (aliases add the size of what they point at), so this takes time in proportion
+ * to the text, whereas expanding nine aliases of nine aliases of ... takes forever.
+ */
+function findAliasBomb(
+  document: Document,
+): { path: PathSegment[]; alias: string; offset: number | undefined } | undefined {
+  const sizes = new Map<unknown, number>();
+  const sizeOf = (node: unknown): number => {
+    if (isPair(node)) return sizeOf(node.key) + sizeOf(node.value);
+    if (isAlias(node)) {
+      const source = node.resolve(document);
+      return source ? sizeOf(source) : 1;
+    }
+    if (!isCollection(node)) return 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    sizes.set(node, Number.POSITIVE_INFINITY); // an alias to a node it sits in: infinite
+    let size = 1;
+    for (const item of node.items) size = Math.min(size + sizeOf(item), Number.MAX_SAFE_INTEGER);
+    sizes.set(node, size);
+    return size;
+  };
+  let expanded = 0;
+  const walk = (node: unknown, path: PathSegment[]): ReturnType<typeof findAliasBomb> => {
+    if (isAlias(node)) {
+      expanded += sizeOf(node);
+      return expanded > MAX_EXPANDED_VALUES
+        ? { path, alias: node.source, offset: node.range?.[0] }
+        : undefined;
+    }
+    expanded += 1;
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : "?";
+        const found = walk(pair.key, path) ?? walk(pair.value, [...path, key]);
+        if (found) return found;
+      }
+    } else if (isCollection(node)) {
+      for (const [index, item] of node.items.entries()) {
+        const found = walk(item, [...path, index]);
+        if (found) return found;
+      }
+    }
+    return undefined;
+  };
+  return walk(document.contents, []);
 }

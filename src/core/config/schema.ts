@@ -75,12 +75,14 @@ export const ilobbySchema = z.strictObject({
     .meta({
       description: "HTTP(S) proxy for iLobby requests. HTTPS_PROXY and NO_PROXY are honoured when unset.",
     }),
+  // Every timeout has a maximum: Node's timers hold at most 2^31-1 ms (24.8 days); more once became 1 ms.
   timeoutSeconds: z
     .number()
     .int()
     .positive()
+    .max(3600, { error: "must be at most 3600 (one hour per request)" })
     .default(60)
-    .meta({ description: "Timeout for each HTTP request." }),
+    .meta({ description: "Timeout for each HTTP request (at most 3600)." }),
   retry: z
     .strictObject({
       attempts: z
@@ -94,12 +96,14 @@ export const ilobbySchema = z.strictObject({
         .number()
         .int()
         .positive()
+        .max(86_400, { error: "must be at most 86400 (one day)" })
         .default(300)
-        .meta({ description: "No retry starts after this long." }),
+        .meta({ description: "No retry starts after this long (at most 86400)." }),
       initialDelayMs: z
         .number()
         .int()
         .min(0)
+        .max(600_000, { error: "must be at most 600000 (ten minutes)" })
         .default(1000)
         .meta({ description: "First backoff delay; doubles, with jitter." }),
     })
