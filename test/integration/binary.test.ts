@@ -1,8 +1,9 @@
 /**
  * The single-executable binaries. The Linux one is built here and used as an administrator uses it: copied alone
  * into a folder outside the repository (no node_modules, no Node on PATH), then --version, validate, run --dry-run,
- * a real run uploading to the iLobby emulator from the LDAPS test directory, and `secret set` followed by a sync
- * that reads the secrets from a real Secret Service, after which the addon's private temp directory must be gone.
+ * a real run uploading to the iLobby emulator from the LDAPS test directory, a guard stop applied with `apply`,
+ * and `secret set` followed by a sync that reads the secrets from a real Secret Service, after which the addon's
+ * private temp directory must be gone.
  * The Windows and macOS binaries cannot run here: with ILOBBY_SYNC_TEST_ALL_BINARIES=1 they are built too (about
  * a minute and 700 MB of downloads and cache on a fresh machine) and checked structurally.
  * ILOBBY_SYNC_TEST_BINARIES=<folder> tests binaries already built there (`npm run build:bin`) instead.
@@ -32,7 +33,7 @@ import {
   startSmtpReceiver,
 } from "../support/notify-receivers.ts";
 import { issueServerCert } from "../support/pki.ts";
-import { expectedRows, SERVICE_ACCOUNT } from "../support/sample-directory.ts";
+import { expectedRows, SAMPLE_GROUPS, SERVICE_ACCOUNT } from "../support/sample-directory.ts";
 import { type SampleWorld, startSampleWorld } from "../support/sample-world.ts";
 import { type SecretService, startSecretService } from "../support/secret-service.ts";
 
@@ -262,6 +263,37 @@ describe("the Linux binary notifies", () => {
     ).toEqual(["/ping/binary/start", "/ping/binary"]);
     expect(smtp.mails).toHaveLength(1);
     expect(smtp.mails[0]?.subject).toMatch(/^ilobby-sync (warning|success): synced 1 target/);
+  });
+});
+
+describe("the Linux binary reviews changes", () => {
+  it("saves a plan and an HTML report when the guard stops a run; `apply --yes` uploads exactly that plan", async () => {
+    emulator.reset();
+    const site = siteWithConfig("plans");
+    const env = {
+      ILOBBY_SYNC_BIND_PASSWORD: SERVICE_ACCOUNT.password,
+      ILOBBY_SYNC_CLIENT_SECRET: CLIENT_SECRET,
+    };
+    expect((await runBinary(["run"], { cwd: site, env })).code).toBe(0);
+    const narrowed = world.config(CLIENT);
+    narrowed.directory.groups = [SAMPLE_GROUPS.hosts];
+    world.writeConfig(site, narrowed);
+    const stopped = await runBinary(["--json", "run", "--report", "stopped.html"], { cwd: site, env });
+    expect(stopped.code, stopped.stderr).toBe(6);
+    const { plan } = JSON.parse(stopped.stdout).targets[0];
+    expect(plan.command).toMatch(/^ilobby-sync --config \S+ apply \S+\.json$/);
+    expect(readFileSync(join(site, "stopped.html"), "utf8")).toContain("Safety guard: stop.");
+    expect(enabledBook()).toEqual(expectedRows());
+
+    const refused = await runBinary(["apply", plan.path], { cwd: site, env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/apply needs --yes/);
+    const applied = await runBinary(["apply", plan.path, "--yes"], {
+      cwd: site,
+      env: { ILOBBY_SYNC_CLIENT_SECRET: CLIENT_SECRET },
+    });
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(enabledBook()).toEqual(expectedRows({ groups: [SAMPLE_GROUPS.hosts] }));
   });
 });
 
