@@ -11,6 +11,7 @@ import { type Delivery, expiryWarnings, type SeenCertificate } from "../app/noti
 import type { RunLog } from "../app/ports.ts";
 import type { TargetOutcome } from "../app/run-sync.ts";
 import type { SyncReport } from "../core/notify/report.ts";
+import { secretPartsOf } from "../core/notify/urls.ts";
 import type { SyncPlan } from "../core/plan.ts";
 import type { Output } from "./output.ts";
 import { type CertificateListener, type Environment, secretsFor } from "./wiring.ts";
@@ -74,6 +75,10 @@ export class SyncNotifications {
         : silentLog,
     };
     this.session = session;
+    // URLs written in the config carry tokens too: hidden from every output from the start, whether used or not.
+    for (const url of [...(notify?.webhooks ?? []).map((webhook) => webhook.url), notify?.ping]) {
+      for (const part of url ? secretPartsOf(url) : []) output.redactor.add(part);
+    }
     if (!notify || !session.notifying) return { runId };
     session.channels = channelsFor(loaded, this.environment, output);
     // The /start ping goes out while the sync works; it has its own limit, as it costs the sync no time.

@@ -4,10 +4,10 @@
  */
 import type { LoadedConfig } from "../adapters/files/config-file.ts";
 import { trustedCertificates } from "../adapters/network/trust.ts";
-import { schemeAndHost, secretPartsOf } from "../adapters/notify/http-channels.ts";
 import type { NotifyEndpoint } from "../app/doctor.ts";
 import { errorCode, errorMessage, isSyncError, SyncError } from "../core/errors.ts";
 import { SMTP_PASSWORD_SECRET_NAME } from "../core/notify/config.ts";
+import { schemeAndHost, secretPartsOf } from "../core/notify/urls.ts";
 import { notifyExtraCa } from "./notifications.ts";
 import type { Output } from "./output.ts";
 import { type Environment, secretsFor } from "./wiring.ts";

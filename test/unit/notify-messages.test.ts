@@ -14,6 +14,8 @@ import {
   truncateUtf8,
 } from "../../src/core/notify/messages.ts";
 import { eventFor, type SyncReport, type TargetReport } from "../../src/core/notify/report.ts";
+import { schemeAndHost, secretPartsOf } from "../../src/core/notify/urls.ts";
+import { createRedactor } from "../../src/core/redact.ts";
 import { secretNamesFor } from "../../src/core/targets.ts";
 
 const HOSTILE =
@@ -282,5 +284,18 @@ describe("likelyWebhookFormat", () => {
     expect(likelyWebhookFormat("https://hooks.slack.com/services/T/B/x")).toBe("slack");
     expect(likelyWebhookFormat("https://hooks.example.com/ilobby")).toBe("json");
     expect(likelyWebhookFormat("not a url")).toBe("json");
+  });
+});
+
+describe("secret URLs", () => {
+  it("show scheme and host only", () => {
+    const url = "https://prod-12.westeurope.logic.azure.com:443/workflows/abc/triggers/manual?sig=s3cr3t";
+    expect(schemeAndHost(url)).toBe("https://prod-12.westeurope.logic.azure.com");
+    const redactor = createRedactor();
+    for (const part of secretPartsOf(url)) redactor.add(part);
+    expect(redactor.redact(`POST ${url} failed`)).toBe(
+      "POST https://prod-12.westeurope.logic.azure.com:443[REDACTED] failed",
+    );
+    expect(secretPartsOf("not a url with a token")).toEqual(["not a url with a token"]);
   });
 });

@@ -6,10 +6,11 @@ import { type NotificationChannel, PermanentDeliveryError, type PingChannel } fr
 import type { SecretSource } from "../../app/ports.ts";
 import { errorMessage } from "../../core/errors.ts";
 import { type NotifyConfig, SMTP_PASSWORD_SECRET_NAME } from "../../core/notify/config.ts";
+import { secretPartsOf } from "../../core/notify/urls.ts";
 import { createNetworkPath } from "../network/network-path.ts";
 import { trustedCertificates } from "../network/trust.ts";
 import { emailChannel } from "./email-channel.ts";
-import { pingChannel, secretPartsOf, webhookChannel } from "./http-channels.ts";
+import { pingChannel, webhookChannel } from "./http-channels.ts";
 
 export interface NotificationChannels {
   ping?: PingChannel | undefined;

@@ -8,22 +8,7 @@ import { type NotificationChannel, PermanentDeliveryError, type PingChannel } fr
 import type { WebhookConfig } from "../../core/notify/config.ts";
 import { type Details, jsonPayload, slackPayload, teamsPayload } from "../../core/notify/messages.ts";
 import type { SyncReport } from "../../core/notify/report.ts";
-
-/** "https://hooks.slack.com": what may be shown of a URL that carries a token. */
-export function schemeAndHost(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.protocol}//${parsed.host}`;
-  } catch {
-    return "(not a valid URL)";
-  }
-}
-
-/** What to hide of a secret URL: everything after the host, so the redactor leaves scheme and host. */
-export function secretPartsOf(url: string): string[] {
-  const origin = schemeAndHost(url);
-  return [url, url.slice(origin.length)].filter((part) => part.length > 1);
-}
+import { schemeAndHost } from "../../core/notify/urls.ts";
 
 const USER_AGENT = "ilobby-sync";
 

@@ -11,6 +11,7 @@ import type { Command } from "commander";
 import type { InitSecrets } from "../../app/init.ts";
 import { BIND_PASSWORD_SECRET_NAME } from "../../core/config/directory-secrets.ts";
 import { INIT_WEBHOOK_SECRET_NAME } from "../../core/notify/config.ts";
+import { secretPartsOf } from "../../core/notify/urls.ts";
 import { DEFAULT_CLIENT_SECRET_NAME, environmentVariableFor } from "../../core/secret-names.ts";
 import type { CommandContext } from "../context.ts";
 import { requireKeychain, warnIfShadowed } from "../secret-store.ts";
@@ -139,7 +140,6 @@ export function registerInit(program: Command, context: CommandContext): void {
         { test: options.test, needSecrets: options.test || options.storeSecrets },
       );
       // A webhook URL carries a token: from here on it is shown as scheme and host only.
-      const { secretPartsOf } = await import("../../adapters/notify/http-channels.ts");
       for (const part of secretPartsOf(result.secrets.notifyWebhook ?? "")) output.redactor.add(part);
       const reference = schemaReference(configFile, configRelativePath);
       const { renderConfigTemplate } = await import("../../core/config/template.ts");
