@@ -40,6 +40,30 @@ async function validate(path: string): Promise<{ code: number | null; verdict: V
   return { code: result.code, verdict: JSON.parse(result.stdout) as Verdict, stdout: result.stdout };
 }
 
+/** `cat file | ilobby-sync ARGS...` in a shell: a real pipe on standard input (Node's spawn() gives a socket). */
+async function fromShellPipe(path: string, args: string[], env: Record<string, string> = {}) {
+  const child = spawn(
+    "sh",
+    ["-c", 'file="$1"; shift; cat "$file" | "$@"', "sh", path, process.execPath, CLI_PATH, ...args],
+    {
+      cwd: dir,
+      env: { PATH: process.env.PATH, NO_COLOR: "1", ...env },
+    },
+  );
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString("utf8");
+  });
+  child.stderr.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString("utf8");
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const code = await new Promise((resolve) => child.on("close", resolve));
+  clearTimeout(timer);
+  return { code, stdout, stderr };
+}
+
 describe("validate: hostile files, each with its verdict, line and column", () => {
   const cases: {
     name: string;
@@ -157,6 +181,16 @@ describe("validate: hostile files, each with its verdict, line and column", () =
     expect(code).toBe(0);
   });
 
+  it("checks what comes through a pipe (validate reads its input once)", async () => {
+    const result = await fromShellPipe(file("people.csv", lines(person(1), person(2))), [
+      "validate",
+      "/dev/stdin",
+      "--json",
+    ]);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ ok: true, records: 2 });
+  });
+
   it("stops /dev/zero at once", async () => {
     const started = Date.now();
     const { code, verdict } = await validate("/dev/zero");
@@ -244,6 +278,16 @@ log: { file: ./sync.log }
     expect(result.stderr).toMatch(
       /is a (pipe \(FIFO\)|socket), not a regular file.*save the CSV to a file first/s,
     );
+    expect(emulator.requests).toEqual([]);
+  });
+
+  it("refuses a shell pipe into /dev/stdin (exit 2)", async () => {
+    const path = file("people.csv", lines(person(1)));
+    const result = await fromShellPipe(path, ["upload", "/dev/stdin", "--config", config()], {
+      ILOBBY_SYNC_CLIENT_SECRET: SECRET,
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/is a pipe \(FIFO\), not a regular file/);
     expect(emulator.requests).toEqual([]);
   });
 

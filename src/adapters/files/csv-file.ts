@@ -32,7 +32,9 @@ function cannotRead(path: string, error: unknown): SyncError {
         ? "permission denied"
         : code === "EISDIR"
           ? "it is a folder"
-          : errorMessage(error);
+          : code === "ENXIO"
+            ? "it is a socket, which cannot be opened as a file (pipe the CSV in from a shell, or save it to a file)"
+            : errorMessage(error);
   return new SyncError("config", `cannot read ${path}: ${reason}${code ? ` (${code})` : ""}`, {
     fix: "check the file path",
     error,
