@@ -214,9 +214,11 @@ function outcome(target: ReportTarget, dryRun: boolean): string {
     );
   }
   if (target.previous !== "found") {
-    lines.push(
-      '<p class="note">No earlier upload is recorded for this target: hosts already in iLobby but not listed here will be disabled.</p>',
-    );
+    const why =
+      target.previous === "corrupt"
+        ? "The last upload of this target could not be read, so this report cannot list who will be disabled"
+        : "No earlier upload is recorded for this target";
+    lines.push(`<p class="note">${why}: hosts already in iLobby but not listed here will be disabled.</p>`);
   }
   return lines.join("");
 }

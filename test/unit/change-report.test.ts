@@ -137,6 +137,17 @@ describe("the HTML change report", () => {
     expect(html).toContain("Preview: nothing was uploaded.");
   });
 
+  it("says when the last upload is unknown: none recorded, or a damaged state", () => {
+    const base = report().targets[0] as ChangeReport["targets"][0];
+    const page = (previous: "missing" | "corrupt") =>
+      renderChangeReport({ ...report(), targets: [{ ...base, previous }] });
+    expect(page("missing")).toContain(
+      "No earlier upload is recorded for this target: hosts already in iLobby",
+    );
+    expect(page("corrupt")).toContain("could not be read, so this report cannot list who will be disabled");
+    expect(renderChangeReport(report())).not.toContain("hosts already in iLobby but not listed");
+  });
+
   it("orders SITE groups alphabetically with records without a SITE last", () => {
     const rows = ["Zurich", "", "Amsterdam"].map((site, index) => ({
       ...hostileRow(0, `p${index}@x.test`),
