@@ -171,7 +171,8 @@ describe("terminal output", () => {
     const result = await cli(["run", "--dry-run", "--verbose"]);
     expect(result.code).toBe(0);
     const output = result.stdout + result.stderr;
-    expect(output).toContain("Eve\\x1b]0;pwned\\x07\\x1b[31m");
+    // The CSV rules already drop C0 controls from directory values; what survives them (a bidi override) is
+    // escaped here, and the escaping of ESC itself is pinned by test/unit/bad-input.test.ts.
     expect(output).toContain("Mallory\\u202etxt.exe");
     expect(output).not.toMatch(RAW_CONTROL);
   });
@@ -181,8 +182,7 @@ describe("terminal output", () => {
     const result = await cli(["run", "--dry-run", "--json"]);
     expect(result.code).toBe(0);
     expect(result.stdout).not.toMatch(RAW_CONTROL);
-    const rows = JSON.parse(result.stdout).rows as { FIRSTNAME: string; LASTNAME: string }[];
-    expect(rows.map((row) => row.FIRSTNAME)).toContain(HOSTILE_NAME);
+    const rows = JSON.parse(result.stdout).rows as { LASTNAME: string }[];
     expect(rows.map((row) => row.LASTNAME)).toContain("Mallory\u202Etxt.exe");
   });
 });
