@@ -7,7 +7,7 @@
 import { hostname } from "node:os";
 import type { LoadedConfig } from "../adapters/files/config-file.ts";
 import type { NotificationChannels } from "../adapters/notify/channels.ts";
-import { type Delivery, expiryWarnings, type SeenCertificate } from "../app/notify.ts";
+import type { Delivery, SeenCertificate } from "../app/notify.ts";
 import type { RunLog } from "../app/ports.ts";
 import type { TargetOutcome } from "../app/run-sync.ts";
 import type { SyncReport } from "../core/notify/report.ts";
@@ -37,6 +37,8 @@ interface Session {
   started?: Promise<Delivery | undefined>;
   recorded?: RecordedSync;
   certificates: SeenCertificate[];
+  /** Loaded with the session: the notification code stays out of every other command's start-up. */
+  expiryWarnings: typeof import("../app/notify.ts").expiryWarnings;
 }
 
 export class SyncNotifications {
@@ -52,8 +54,10 @@ export class SyncNotifications {
   async begin(loaded: LoadedConfig, command: string, dryRun: boolean): Promise<{ runId: string }> {
     // The global Web Crypto: importing node:crypto at the top would cost every command's start-up.
     const runId = crypto.randomUUID();
-    const [{ notifiesFor, notificationDeadline, deliver }, { createJsonLinesLog, silentLog }] =
-      await Promise.all([import("../app/notify.ts"), import("../adapters/files/json-log.ts")]);
+    const [
+      { notifiesFor, notificationDeadline, deliver, expiryWarnings },
+      { createJsonLinesLog, silentLog },
+    ] = await Promise.all([import("../app/notify.ts"), import("../adapters/files/json-log.ts")]);
     const output = this.output();
     const { notify, log } = loaded.config;
     const session: Session = {
@@ -63,6 +67,7 @@ export class SyncNotifications {
       runId,
       notifying: notifiesFor(notify, dryRun),
       certificates: [],
+      expiryWarnings,
       log: log.file
         ? createJsonLinesLog({
             path: loaded.resolvePath(log.file),
@@ -101,7 +106,7 @@ export class SyncNotifications {
       warned.add(endpoint);
       const certificate: SeenCertificate = { endpoint, validTo };
       session.certificates.push(certificate);
-      const [warning] = expiryWarnings([certificate], this.environment.clock.now());
+      const [warning] = session.expiryWarnings([certificate], this.environment.clock.now());
       if (warning) this.output().verbose(warning.message);
     };
   }
