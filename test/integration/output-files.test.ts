@@ -17,6 +17,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { writeConfigFile } from "../../src/adapters/files/new-config-file.ts";
 import { appendPrivateFile, writePrivateFile } from "../../src/adapters/files/private-file.ts";
 import { runCli } from "../support/cli.ts";
 import { SERVICE_ACCOUNT } from "../support/sample-directory.ts";
@@ -116,6 +117,22 @@ describe("the private-file writer", () => {
     expect(() => appendPrivateFile(link, "x\n", "log.file")).toThrow(/it is a symbolic link/);
     expect(readFileSync(target, "utf8")).toBe("do not replace me\n");
     expect(() => appendPrivateFile(fifo(join(dir, "log-pipe")), "x\n", "log.file")).toThrow(/FIFO/);
+  });
+});
+
+describe("init's config writer", () => {
+  it("--force replaces a config file but never what a link at its path points to", async () => {
+    const config = join(dir, "ilobby-sync.yaml");
+    await writeConfigFile(config, "a: 1\n", false);
+    await expect(writeConfigFile(config, "a: 2\n", false)).rejects.toThrow(/already exists/);
+    await writeConfigFile(config, "a: 2\n", true);
+    expect(readFileSync(config, "utf8")).toBe("a: 2\n");
+
+    const target = victim();
+    const link = join(dir, "linked.yaml");
+    symlinkSync(target, link);
+    await expect(writeConfigFile(link, "a: 3\n", true)).rejects.toThrow(/it is a symbolic link/);
+    expect(readFileSync(target, "utf8")).toBe("do not replace me\n");
   });
 });
 

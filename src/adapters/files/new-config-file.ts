@@ -1,8 +1,13 @@
 /** Writes the config `init` made; an existing config is never replaced unless the administrator said --force. */
+import { constants } from "node:fs";
 import { access, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, relative, sep } from "node:path";
 import { errorCode, errorMessage, SyncError } from "../../core/errors.ts";
 import { makeDirectory } from "./make-directory.ts";
+import { checkOutputPath } from "./private-file.ts";
+
+// Not defined on Windows, where checkOutputPath alone keeps links out.
+const NO_FOLLOW = constants.O_NOFOLLOW ?? 0;
 
 function alreadyExists(path: string): SyncError {
   return new SyncError("config", `${path} already exists: init does not overwrite a config`, {
@@ -22,9 +27,14 @@ export async function ensureNoConfigFile(path: string): Promise<void> {
 export async function writeConfigFile(path: string, text: string, overwrite: boolean): Promise<void> {
   try {
     await makeDirectory(dirname(path));
-    // "wx" also catches a file created while the questions were being answered.
-    await writeFile(path, text, { flag: overwrite ? "w" : "wx", encoding: "utf8" });
+    // --force replaces a config, never what a link at its path points to (nor a device or FIFO).
+    await checkOutputPath(path, "config file");
+    // O_EXCL also catches a file created while the questions were being answered.
+    const flags =
+      constants.O_WRONLY | constants.O_CREAT | NO_FOLLOW | (overwrite ? constants.O_TRUNC : constants.O_EXCL);
+    await writeFile(path, text, { flag: flags, encoding: "utf8" });
   } catch (error) {
+    if (error instanceof SyncError) throw error;
     if (errorCode(error) === "EEXIST") throw alreadyExists(path);
     throw new SyncError("config", `cannot write ${path}: ${errorCode(error) ?? errorMessage(error)}`, {
       fix: "choose another path with --output, or check that this account may write to that folder",
