@@ -5,7 +5,6 @@
  * replaced by a regular one. Whole files are written atomically (a temporary file renamed over the path, which
  * replaces a link itself rather than following it), so they are never half-written either.
  */
-import { randomBytes } from "node:crypto";
 import {
   closeSync,
   constants,
@@ -71,7 +70,7 @@ export async function writePrivateFile(
   what: string,
 ): Promise<void> {
   const folder = dirname(path);
-  const temporary = join(folder, `.${basename(path)}.${randomBytes(6).toString("hex")}.tmp`);
+  const temporary = join(folder, `.${basename(path)}.${crypto.randomUUID()}.tmp`);
   try {
     await makeDirectory(folder, 0o700);
     await checkOutputPath(path, what);
