@@ -93,8 +93,22 @@ function parseFault(value: unknown): Fault {
     case "reset":
     case "expire-token":
       return { kind: value.kind };
+    case "redirect": {
+      const status = optionalNumber("status");
+      if (status === undefined || status < 300 || status > 399 || typeof value.location !== "string") {
+        throw new AdminRequestError("a redirect fault needs a 3xx status and a location");
+      }
+      return { kind: "redirect", status, location: value.location };
+    }
+    case "html":
+      if (value.body !== undefined && typeof value.body !== "string") {
+        throw new AdminRequestError("fault.body must be a string");
+      }
+      return value.body === undefined ? { kind: "html" } : { kind: "html", body: value.body };
     default:
-      throw new AdminRequestError('fault.kind must be "status", "slow", "reset" or "expire-token"');
+      throw new AdminRequestError(
+        'fault.kind must be "status", "slow", "reset", "expire-token", "redirect" or "html"',
+      );
   }
 }
 

@@ -384,6 +384,25 @@ describe("iLobby emulator", () => {
       expect(response.headers["retry-after"]).toBeUndefined();
     });
 
+    it("answers a redirect fault with the status and Location, and changes nothing", async () => {
+      const token = await tokenFor("alpha");
+      emulator.queueFault("upload", { kind: "redirect", status: 308, location: "http://elsewhere.test/up" });
+      const response = await upload(token, csv([record("ann@corp.test")]));
+      expect(response.status).toBe(308);
+      expect(response.headers.location).toBe("http://elsewhere.test/up");
+      expect(emulator.addressBook("alpha")).toEqual([]);
+    });
+
+    it("answers an html fault with a 200 web page, as a captive portal does, and changes nothing", async () => {
+      const token = await tokenFor("alpha");
+      emulator.queueFault("upload", { kind: "html" });
+      const response = await upload(token, csv([record("ann@corp.test")]));
+      expect(response.status).toBe(200);
+      expect(response.headers["content-type"]).toMatch(/^text\/html/);
+      expect(response.text).toMatch(/^<!DOCTYPE html>/);
+      expect(emulator.addressBook("alpha")).toEqual([]);
+    });
+
     it("answers successfully but late with a slow fault", async () => {
       emulator.queueFault("token", { kind: "slow", delayMs: 300 });
       const started = performance.now();
