@@ -4,11 +4,13 @@
  * safety.planMaxAge, or when a target's last upload is no longer the one the plan was computed against (its diff
  * would no longer say what the upload changes). An empty upload still needs --allow-empty.
  */
+
 import type { Row } from "../core/columns.ts";
 import { toCsv } from "../core/csv.ts";
 import { describeDuration } from "../core/duration.ts";
 import { isSyncError, SyncError } from "../core/errors.ts";
 import { type PlanTarget, parsePlan, type SavedPlan } from "../core/plan-file.ts";
+import { rowTableFrom } from "../core/row-table.ts";
 import type { ResolvedTarget } from "../core/targets.ts";
 import type { AddressBookTarget, Clock, PlanStore, RunLog, StateStore } from "./ports.ts";
 import { exitCodeFor, type TargetOutcome } from "./run-sync.ts";
@@ -211,7 +213,7 @@ export async function applyPlan(
         baseUrl: planned.baseUrl,
         uploadedAt: new Date(clock.now()).toISOString(),
         runId: options.runId,
-        rows: planned.rows,
+        rows: rowTableFrom(planned.rows),
       });
       log.event("target-uploaded", {
         target: planned.name,

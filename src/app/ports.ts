@@ -3,7 +3,7 @@
  * real servers. A new source (say Microsoft Graph) or target is a new adapter, not a change to the core.
  */
 import type { Row } from "../core/columns.ts";
-
+import type { RowTable } from "../core/row-table.ts";
 import type { SourceQueryDescription, SourceRecord } from "../core/source-record.ts";
 
 export type { SourceQueryDescription, SourceRecord };
@@ -47,15 +47,38 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
-/** What was last uploaded to one target: the base of the diff and of the disable guard. */
-export interface LastUpload {
+/** Which upload a state describes: the diff compares only with an upload to the same key and URL. */
+export interface UploadHeader {
   target: string;
   clientId: string;
   baseUrl: string;
   uploadedAt: string;
   runId: string;
-  rows: Row[];
 }
+
+/** One row of the last upload, with the stable id of the record it came from (absent for a CSV made elsewhere). */
+export interface StoredRow {
+  row: Row;
+  stableId?: string | undefined;
+}
+
+/** What was last uploaded to one target: the base of the diff and of the disable guard. */
+export interface LastUpload extends UploadHeader {
+  /**
+   * The rows in ascending EMAIL-key order, read from the state in pieces (each call reads again). Throws
+   * DamagedStateError when a row turns out to be damaged part-way.
+   */
+  rows(): AsyncIterable<StoredRow>;
+}
+
+/** An upload iLobby accepted, to be saved as the new last upload. */
+export interface NewUpload extends UploadHeader {
+  /** Sorted by EMAIL key, with each row's stable id. */
+  rows: RowTable;
+}
+
+/** A state file found damaged while its rows were read. */
+export class DamagedStateError extends Error {}
 
 export type LastUploadRead =
   | { status: "found"; upload: LastUpload }
@@ -71,8 +94,8 @@ export interface StateStore {
    * plan keeps it, and `apply` refuses the plan once it has changed (another upload happened since).
    */
   lastUploadFingerprint(target: string): Promise<string | undefined>;
-  /** Atomic: a crash leaves the old state or the new one, never half of each. */
-  saveLastUpload(upload: LastUpload): Promise<void>;
+  /** Written in pieces, atomically: a crash leaves the old state or the new one, never half of each. */
+  saveLastUpload(upload: NewUpload): Promise<void>;
   /** One run at a time per state directory; throws SyncError("locked") when another run holds it. */
   lock(): Promise<() => Promise<void>>;
 }

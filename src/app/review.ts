@@ -71,7 +71,7 @@ export async function recordPlan(
     reason: options.dryRun ? "dry-run" : "guard",
     targets: outcomes.map((outcome) => {
       const entry = targetsByName.get(outcome.target);
-      return planTarget(outcome, entry?.rows ?? [], entry?.target.connection.baseUrl ?? "");
+      return planTarget(outcome, entry ? entry.rows.slice() : [], entry?.target.connection.baseUrl ?? "");
     }),
     skipped: result.plan.skipped,
     warnings: result.plan.warnings,
@@ -139,5 +139,5 @@ export function changeReport(
 /** The rows of each target of a run. */
 export function runRows(result: RunSyncResult): (target: string) => readonly Row[] {
   const rowsByTarget = new Map(result.plan.targets.map((entry) => [entry.target.name, entry.rows]));
-  return (target) => rowsByTarget.get(target) ?? [];
+  return (target) => rowsByTarget.get(target)?.slice() ?? [];
 }

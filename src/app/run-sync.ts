@@ -5,20 +5,23 @@
  */
 import type { Row } from "../core/columns.ts";
 import type { Config } from "../core/config/schema.ts";
-import { toCsv } from "../core/csv.ts";
-import { diffUploads, type UploadDiff } from "../core/diff.ts";
+import { csvPieces } from "../core/csv.ts";
+import { createSortedDiff, UnsortedStateError, type UploadDiff } from "../core/diff.ts";
 import { type ErrorCategory, EXIT_CODES, isSyncError, SyncError } from "../core/errors.ts";
 import { checkGuard, type GuardPolicy, type GuardVerdict } from "../core/guard.ts";
 import { createPlanBuilder, readRequestFor, type SyncPlan } from "../core/plan.ts";
+import { type RowTable, rowTableFrom } from "../core/row-table.ts";
 import type { ResolvedTarget } from "../core/targets.ts";
-import type {
-  AddressBookTarget,
-  Clock,
-  CsvPayload,
-  DirectorySource,
-  RunLog,
-  StateStore,
-  UploadReceipt,
+import {
+  type AddressBookTarget,
+  type Clock,
+  type CsvPayload,
+  DamagedStateError,
+  type DirectorySource,
+  type LastUpload,
+  type RunLog,
+  type StateStore,
+  type UploadReceipt,
 } from "./ports.ts";
 
 export interface RunSyncOptions {
@@ -27,8 +30,10 @@ export interface RunSyncOptions {
   allowEmpty: boolean;
   force: boolean;
   safety: GuardPolicy;
-  /** Called with each target's CSV when the user asked for a copy (--output). */
-  saveCsv?: ((csv: string, target: ResolvedTarget, targetCount: number) => Promise<void>) | undefined;
+  /** Called with each target's CSV, in pieces, when the user asked for a copy (--output). */
+  saveCsv?:
+    | ((csv: Iterable<string>, target: ResolvedTarget, targetCount: number) => Promise<void>)
+    | undefined;
   onProgress?: ((entriesSoFar: number) => void) | undefined;
   /** Saves the plan when one is due (run --dry-run --plan, or a target stopped by the guard); sets `plan`. */
   recordPlan?: ((result: RunSyncResult) => Promise<void>) | undefined;
@@ -43,7 +48,21 @@ export interface RunSyncDependencies {
   log: RunLog;
   say: (message: string) => void;
   warn: (message: string) => void;
+  /**
+   * Writes a CSV given in pieces where an upload can send it from (a private temporary file), so the body is never
+   * one string in memory. Without it the pieces are joined (tests).
+   */
+  spoolCsv?: ((csv: Iterable<string>) => Promise<SpooledCsv>) | undefined;
 }
+
+/** A CSV ready to send, and how to clean up after it. */
+export interface SpooledCsv {
+  payload: CsvPayload;
+  remove(): Promise<void>;
+}
+
+/** What `deliverToTarget` sends: a payload ready to go (`upload`'s checked file), or the pieces of one. */
+export type CsvToSend = CsvPayload | { kind: "pieces"; pieces: () => Iterable<string> };
 
 export interface TargetOutcome {
   target: string;
@@ -117,9 +136,9 @@ export async function runSync(
 
   const outcomes: TargetOutcome[] = [];
   for (const { target, rows } of plan.targets) {
-    const csv = toCsv(rows);
-    if (options.saveCsv) await options.saveCsv(csv, target, plan.targets.length);
-    outcomes.push(await deliverToTarget(target, rows, { kind: "text", text: csv }, options, dependencies));
+    if (options.saveCsv) await options.saveCsv(csvPieces(rows), target, plan.targets.length);
+    const csv = { kind: "pieces", pieces: () => csvPieces(rows) } as const;
+    outcomes.push(await deliverToTarget(target, rows, csv, options, dependencies));
   }
   const exitCode = exitCodeFor(outcomes);
   const result = { plan, targets: outcomes, exitCode, durations: { directoryMs, totalMs: 0 } };
@@ -161,14 +180,39 @@ const GUARD_FIXES = {
 export type DeliveryOptions = Pick<RunSyncOptions, "runId" | "dryRun" | "allowEmpty" | "force" | "safety">;
 export type DeliveryDependencies = Omit<RunSyncDependencies, "directory">;
 
+/** The diff against the last upload, read row by row; a state found damaged part-way is reported, not thrown. */
+async function diffWithLastUpload(
+  known: LastUpload | undefined,
+  rows: RowTable,
+): Promise<{ diff: UploadDiff; damaged?: string }> {
+  const diff = createSortedDiff(rows);
+  if (!known) return { diff: diff.finish() };
+  try {
+    for await (const { row } of known.rows()) diff.previous(row);
+    return { diff: diff.finish() };
+  } catch (error) {
+    if (error instanceof UnsortedStateError)
+      return {
+        diff: createSortedDiff(rows).finish(),
+        damaged: `the state file's rows are out of order (${error.message})`,
+      };
+    if (error instanceof DamagedStateError)
+      return { diff: createSortedDiff(rows).finish(), damaged: error.message };
+    throw error;
+  }
+}
+
 /**
  * One target: compare with its last upload, apply the guard, upload, and advance its state only once iLobby has
  * accepted the file. Used by `run` for each target and by `upload` for a CSV made elsewhere.
+ *
+ * `rows`: what will be uploaded, as a table sorted by EMAIL key (`run`'s plan) or a list in any order (a CSV made
+ * elsewhere). `csv`: the bytes to send, or their pieces, spooled only once an upload will really happen.
  */
 export async function deliverToTarget(
   target: ResolvedTarget,
-  rows: Row[],
-  payload: CsvPayload,
+  rows: RowTable | readonly Row[],
+  csv: CsvToSend,
   options: DeliveryOptions,
   dependencies: DeliveryDependencies,
 ): Promise<TargetOutcome> {
@@ -176,26 +220,27 @@ export async function deliverToTarget(
   const started = clock.now();
   // Before the read: should another run upload in between, the plan's fingerprint no longer matches, never wrongly.
   const lastUploadFingerprint = await state.lastUploadFingerprint(target.name);
-  const previous = await state.readLastUpload(target.name);
+  const table = "key" in rows ? rows : rowTableFrom(rows);
+  const read = await state.readLastUpload(target.name);
+  // A state file written for another key describes another address book: it cannot predict this one.
+  const sameAddressBook =
+    read.status === "found" &&
+    read.upload.clientId === target.clientId &&
+    read.upload.baseUrl === target.connection.baseUrl;
+  const { diff, damaged } = await diffWithLastUpload(sameAddressBook ? read.upload : undefined, table);
+  const previous: typeof read = damaged ? { status: "corrupt", problem: damaged } : read;
   if (previous.status === "corrupt") {
     warn(
       `target ${target.name}: ${previous.problem} in ${state.location}` +
         (options.force ? "; --force: treating this as a first run" : ""),
     );
   }
-  // A state file written for another key describes another address book: it cannot predict this one.
-  const known =
-    previous.status === "found" &&
-    previous.upload.clientId === target.clientId &&
-    previous.upload.baseUrl === target.connection.baseUrl
-      ? previous.upload
-      : undefined;
+  const known = previous.status === "found" && sameAddressBook ? previous.upload : undefined;
   if (previous.status === "found" && !known) {
     warn(
       `target ${target.name}: the last upload was to another client id or URL; treating this as a first run`,
     );
   }
-  const diff = diffUploads(known?.rows ?? [], rows);
   // A damaged state cannot say what iLobby holds; treated as a first run, one skipped the guard and disabled 31 of 43.
   const guard: GuardVerdict =
     previous.status === "corrupt" && !options.force
@@ -250,9 +295,12 @@ export async function deliverToTarget(
   }
 
   let client: Awaited<ReturnType<RunSyncDependencies["target"]>> | undefined;
+  let spooled: SpooledCsv | undefined;
+  const spool = dependencies.spoolCsv ?? joinPieces;
   try {
     client = await dependencies.target(target);
-    const upload = await client.upload(payload);
+    spooled = csv.kind === "pieces" ? await spool(csv.pieces()) : undefined;
+    const upload = await client.upload(spooled?.payload ?? (csv as CsvPayload));
     outcome.upload = upload;
     outcome.status = "uploaded";
     say(`target ${target.name}: iLobby accepted ${rows.length} records (HTTP ${upload.status})`);
@@ -263,7 +311,7 @@ export async function deliverToTarget(
         baseUrl: target.connection.baseUrl,
         uploadedAt: new Date(clock.now()).toISOString(),
         runId: options.runId,
-        rows,
+        rows: table,
       })
       .catch((error: unknown) => {
         throw stateNotSaved(error, target.name, rows.length, state.location);
@@ -286,6 +334,7 @@ export async function deliverToTarget(
     });
   } finally {
     await client?.close();
+    await spooled?.remove();
   }
   outcome.durationMs = clock.now() - started;
   return outcome;
@@ -305,4 +354,8 @@ function stateNotSaved(error: unknown, target: string, rows: number, location: s
       data: { uploaded: true },
     },
   );
+}
+
+async function joinPieces(pieces: Iterable<string>): Promise<SpooledCsv> {
+  return { payload: { kind: "text", text: [...pieces].join("") }, remove: async () => {} };
 }

@@ -104,12 +104,12 @@ export function renderPlan(plan: SyncPlan, options: { verbose: boolean; firstRow
         : `First ${Math.min(count, plan.rows.length)} of ${plan.rows.length} rows:`,
     );
     const header = options.verbose ? [...COLUMNS, "(SITE from)"] : [...COLUMNS];
-    const body = plan.records
+    const body = plan.rows
       .slice(0, count)
-      .map((record) =>
+      .map((row, index) =>
         options.verbose
-          ? [...COLUMNS.map((c) => record.row[c]), record.siteSource]
-          : COLUMNS.map((c) => record.row[c]),
+          ? [...COLUMNS.map((c) => row[c]), plan.siteSources[index] ?? "none"]
+          : COLUMNS.map((c) => row[c]),
       );
     lines.push(...table([header, ...body]).map((line) => `  ${line}`));
   }

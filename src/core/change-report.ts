@@ -238,9 +238,9 @@ function targetSection(target: ReportTarget, dryRun: boolean): string {
 <dl class="totals">${totals.map(([label, count]) => `<div><dt>${label}</dt><dd>${count}</dd></div>`).join("")}</dl>
 ${verdict(target, dryRun)}${outcome(target, dryRun)}
 ${siteSummary(target)}
-${section("added", "Added", diff.added.length, addedTable(diff.added), "No one is added.")}
+${section("added", "Added", diff.added.length, addedTable(diff.added.slice()), "No one is added.")}
 ${section("updated", "Updated (old -> new)", diff.updated.length, updatedTable(diff.updated, target.rows), "No one is updated.")}
-${section("disabled", "Disabled", diff.disabled.length, disabledTable(diff.disabled), "No one is disabled.")}
+${section("disabled", "Disabled", diff.disabled.length, disabledTable(diff.disabled.slice()), "No one is disabled.")}
 </section>`;
 }
 

@@ -1,10 +1,13 @@
 /**
  * What an upload will change in iLobby compared with the last upload, under the vendor's rules: records match by
  * EMAIL (case-insensitive), uploaded values overwrite, empty fields are ignored, absent records are disabled.
+ * Both sides come sorted by EMAIL key, so the comparison is one walk along them (a merge): the last upload is read
+ * from the state file row by row and never held, and no index of either side is built.
  */
 import { COLUMNS, type Column, type Row } from "./columns.ts";
 import { emailKey } from "./email.ts";
-import { createEmailIndex } from "./email-index.ts";
+import { compareText } from "./mapping.ts";
+import { decodeRow, encodeRow, type RowList, type RowTable, rowListOf, rowTableFrom } from "./row-table.ts";
 
 export interface FieldChange {
   column: Column;
@@ -20,46 +23,81 @@ export interface UpdatedRecord {
 }
 
 export interface UploadDiff {
-  added: Row[];
+  added: RowList;
   updated: UpdatedRecord[];
-  disabled: Row[];
+  disabled: RowList;
   unchanged: number;
   /** Rows in the last upload (the base of the percentage guard). */
   previousCount: number;
 }
 
-export function diffUploads(previous: readonly Row[], next: readonly Row[]): UploadDiff {
-  // A compact hash index instead of a Map and a Set of 400,000 address strings: at that size they were most of
-  // the diff's time and memory (docs/benchmarks.md). A hash match is confirmed on the keys themselves.
-  const previousIndex = createEmailIndex();
-  for (let index = 0; index < previous.length; index++)
-    previousIndex.putIfAbsent((previous[index] as Row).EMAIL, index);
-  const kept = new Uint8Array(previous.length);
-  const added: Row[] = [];
-  const updated: UpdatedRecord[] = [];
-  let unchanged = 0;
+/** The last upload's rows were not in EMAIL-key order: the state file is damaged. */
+export class UnsortedStateError extends Error {}
 
-  for (const row of next) {
-    const index = previousIndex.get(row.EMAIL);
-    const before = index === undefined ? undefined : previous[index];
-    if (!before || emailKey(before.EMAIL) !== emailKey(row.EMAIL)) {
-      added.push(row);
-      continue;
-    }
-    kept[index as number] = 1;
-    const changes: FieldChange[] = [];
-    const clearedButKept: Column[] = [];
-    for (const column of COLUMNS) {
-      if (before[column] === row[column]) continue;
-      if (row[column] === "") clearedButKept.push(column);
-      else changes.push({ column, from: before[column], to: row[column] });
-    }
-    if (changes.length > 0 || clearedButKept.length > 0)
+export interface SortedDiff {
+  /** The next row of the last upload, in ascending EMAIL-key order. */
+  previous(row: Row): void;
+  finish(): UploadDiff;
+}
+
+export function createSortedDiff(next: RowTable): SortedDiff {
+  let cursor = 0;
+  let lastKey: string | undefined;
+  const added: number[] = [];
+  const updated: UpdatedRecord[] = [];
+  const disabled: Row[] = [];
+  let unchanged = 0;
+  let previousCount = 0;
+
+  return {
+    previous(before) {
+      const key = emailKey(before.EMAIL);
+      if (lastKey !== undefined) {
+        const order = compareText(lastKey, key);
+        if (order > 0) throw new UnsortedStateError(`"${key}" comes after "${lastKey}"`);
+        if (order === 0) return; // the same address twice: the first one counts, as iLobby would match it
+      }
+      lastKey = key;
+      previousCount++;
+      while (cursor < next.length && compareText(next.key(cursor), key) < 0) added.push(cursor++);
+      if (cursor >= next.length || next.key(cursor) !== key) {
+        disabled.push(before);
+        return;
+      }
+      const index = cursor++;
+      if (next.encoded(index) === encodeRow(before)) {
+        unchanged++;
+        return;
+      }
+      const row = decodeRow(next.encoded(index));
+      const changes: FieldChange[] = [];
+      const clearedButKept: Column[] = [];
+      for (const column of COLUMNS) {
+        if (before[column] === row[column]) continue;
+        if (row[column] === "") clearedButKept.push(column);
+        else changes.push({ column, from: before[column], to: row[column] });
+      }
       updated.push({ email: row.EMAIL, changes, clearedButKept });
-    else unchanged++;
-  }
-  const disabled = previous.filter((_row, index) => kept[index] === 0);
-  return { added, updated, disabled, unchanged, previousCount: previous.length };
+    },
+    finish() {
+      while (cursor < next.length) added.push(cursor++);
+      return {
+        added: next.subset(added),
+        updated,
+        disabled: rowListOf(disabled),
+        unchanged,
+        previousCount,
+      };
+    },
+  };
+}
+
+/** The diff of two lists of rows in any order (tests, and callers that hold both lists anyway). */
+export function diffUploads(previous: readonly Row[], next: readonly Row[]): UploadDiff {
+  const diff = createSortedDiff(rowTableFrom(next));
+  const sorted = rowTableFrom(previous);
+  for (const row of sorted) diff.previous(row);
+  return diff.finish();
 }
 
 /** The diff's sizes, as the --json summaries report them. */

@@ -10,6 +10,7 @@ import { COLUMNS, type Row, rowFromValues } from "./columns.ts";
 import type { UploadDiff } from "./diff.ts";
 import type { GuardVerdict } from "./guard.ts";
 import type { RecordWarning, SkippedRecord } from "./mapping.ts";
+import { rowListOf } from "./row-table.ts";
 
 export const PLAN_FORMAT = "ilobby-sync-plan";
 export const PLAN_VERSION = 1;
@@ -208,6 +209,11 @@ export function parsePlan(fileText: string): PlanRead {
         ...target,
         guard: target.guard as GuardVerdict,
         rows: target.rows.map(rowFromValues),
+        diff: {
+          ...target.diff,
+          added: rowListOf(target.diff.added),
+          disabled: rowListOf(target.diff.disabled),
+        },
       })) as PlanTarget[],
       skipped: plan.skipped,
       warnings: plan.warnings,

@@ -1,34 +1,44 @@
 /**
  * From config and source records to the exact rows a run would upload. Pure. Records are mapped page by page as
- * the source yields them, so only the rows (never the source's attribute objects) are held until the plan is made.
+ * the source yields them and kept only as compact rows (core/row-table.ts): the source's attribute objects of the
+ * whole directory are never alive together, nor a row object per person.
  */
-import type { Row } from "./columns.ts";
 import type { Config } from "./config/schema.ts";
+import { emailKey } from "./email.ts";
 import {
   attributesNeeded,
   compareSkipped,
+  compareText,
   createRecordMapper,
-  keepOnePerEmail,
-  type MappedRecord,
-  type MappingResult,
   type RecordWarning,
+  type SiteSource,
   type SkippedRecord,
 } from "./mapping.ts";
 import { AS_IS, normaliseRowPhones, type PhoneReport } from "./phones.ts";
+import { encodeRow, type RowTable, sortedRowTable } from "./row-table.ts";
 import type { SourceQueryDescription, SourceRecord } from "./source-record.ts";
-import { assignToTargets, resolveTargets, type TargetRows } from "./targets.ts";
+import { type ResolvedTarget, resolveTargets } from "./targets.ts";
 
-export interface SyncPlan extends MappingResult {
+export interface TargetShare {
+  target: ResolvedTarget;
+  rows: RowTable;
+}
+
+export interface SyncPlan {
   /** What the source asked its server for (absent for a source that cannot say). */
   query: SourceQueryDescription | undefined;
   /** Distinct directory objects found (a source merges overlapping searches itself). */
   entriesFound: number;
-  /** Every record that passed the checks, sorted by EMAIL. */
-  rows: Row[];
+  /** Every record that passed the checks, sorted by EMAIL key. */
+  rows: RowTable;
+  /** Where each row's SITE came from, by the row's index in `rows`. */
+  siteSources: readonly SiteSource[];
+  skipped: SkippedRecord[];
+  warnings: RecordWarning[];
   recordsPerSite: Record<string, number>;
   /** The rows each target will receive. */
-  targets: TargetRows[];
-  /** Numbers that were invalid, lost their extension or are fixed lines in MOBILE (`phones`). */
+  targets: TargetShare[];
+  /** Numbers that were invalid, lost their extension or are fixed lines in MOBILE (`phones`), in EMAIL order. */
   phones: PhoneReport[];
 }
 
@@ -44,6 +54,10 @@ export interface PlanBuilder {
   finish(query?: SourceQueryDescription): SyncPlan;
 }
 
+/**
+ * Builds the plan from pages of records. Each mapped record is kept as a handful of values in parallel arrays
+ * (EMAIL key, the row's JSON text, SITE, ref, stable id, source): about 200 bytes a person.
+ */
 export function createPlanBuilder(config: Config): PlanBuilder {
   const mapRecord = createRecordMapper({
     mapping: config.mapping,
@@ -51,54 +65,137 @@ export function createPlanBuilder(config: Config): PlanBuilder {
     sites: config.sites,
   });
   const phonePolicy = config.phones ?? AS_IS;
-  const candidates: MappedRecord[] = [];
+  const keys: string[] = [];
+  const encoded: string[] = [];
+  const sites: string[] = [];
+  const refs: string[] = [];
+  const stableIds: (string | undefined)[] = [];
+  const siteSources: SiteSource[] = [];
+  const sourceIndexes: number[] = [];
   const skipped: SkippedRecord[] = [];
   const warnings: RecordWarning[] = [];
+  /** Phone findings with the candidate they belong to, so they can follow it through duplicates and targets. */
+  const phoneReports: { candidate: number; report: PhoneReport }[] = [];
   let recordsSeen = 0;
+
   return {
     addPage(records, sourceIndex = 0) {
       recordsSeen += records.length;
       for (const record of records) {
         const outcome = mapRecord(record, sourceIndex);
-        if (outcome.kind === "skipped") skipped.push(outcome.skipped);
-        else {
-          candidates.push(outcome.record);
-          if (outcome.warnings.length > 0) warnings.push(...outcome.warnings);
+        if (outcome.kind === "skipped") {
+          skipped.push(outcome.skipped);
+          continue;
         }
+        const mapped = outcome.record;
+        const candidate = keys.length;
+        const { row, reports } = normaliseRowPhones(mapped.row, mapped.ref, phonePolicy);
+        for (const report of reports) phoneReports.push({ candidate, report });
+        keys.push(emailKey(row.EMAIL));
+        encoded.push(encodeRow(row));
+        sites.push(row.SITE);
+        refs.push(mapped.ref);
+        stableIds.push(mapped.stableId);
+        siteSources.push(mapped.siteSource);
+        sourceIndexes.push(mapped.sourceIndex);
+        for (const warning of outcome.warnings) warnings.push(warning);
       }
     },
     get recordsSeen() {
       return recordsSeen;
     },
     finish(query) {
-      const { records: unique, duplicates } = keepOnePerEmail(candidates);
-      candidates.length = 0;
-      // Phones are normalised once per uploaded person, in EMAIL order, so the reports come in that order too.
-      const phoneReports: PhoneReport[] = [];
-      const kept = unique.map((record) => {
-        const { row, reports } = normaliseRowPhones(record.row, record.ref, phonePolicy);
-        for (const report of reports) phoneReports.push(report);
-        return row === record.row ? record : { ...record, row };
+      // Duplicate EMAILs (iLobby's match key): the first source's record is kept, then the one whose ref (DN)
+      // sorts first; deterministic whatever order the pages came in.
+      const lowerRefs = new Map<number, string>();
+      const lowerRef = (index: number) => {
+        let ref = lowerRefs.get(index);
+        if (ref === undefined) {
+          ref = (refs[index] as string).toLowerCase();
+          lowerRefs.set(index, ref);
+        }
+        return ref;
+      };
+      const order = keys.map((_key, index) => index);
+      order.sort(
+        (a, b) =>
+          compareText(keys[a] as string, keys[b] as string) ||
+          (sourceIndexes[a] as number) - (sourceIndexes[b] as number) ||
+          compareText(lowerRef(a), lowerRef(b)),
+      );
+      const targets = resolveTargets(config);
+      const kept: number[] = [];
+      const perTarget = targets.map(() => [] as number[]);
+      for (const candidate of order) {
+        const previous = kept.at(-1);
+        if (previous !== undefined && keys[previous] === keys[candidate]) {
+          const email = (JSON.parse(encoded[candidate] as string) as string[])[4] as string;
+          const why =
+            (sourceIndexes[previous] as number) < (sourceIndexes[candidate] as number)
+              ? "it comes from an earlier source"
+              : "its DN sorts first";
+          skipped.push({
+            ref: refs[candidate] as string,
+            email,
+            reason: "duplicate-email",
+            message: `EMAIL "${email}" is also used by ${refs[previous]}, which is kept (${why})`,
+          });
+          continue;
+        }
+        // Split between targets by SITE; a record no target covers is reported, never guessed.
+        const site = sites[candidate] as string;
+        let covered = false;
+        targets.forEach((target, index) => {
+          if (!target.sites || target.sites.includes(site)) {
+            (perTarget[index] as number[]).push(kept.length);
+            covered = true;
+          }
+        });
+        if (!covered) {
+          skipped.push({
+            ref: refs[candidate] as string,
+            email: (JSON.parse(encoded[candidate] as string) as string[])[4] as string,
+            reason: "no-target",
+            message: `SITE "${site}" is not covered by any target's sites`,
+          });
+          continue;
+        }
+        kept.push(candidate);
+      }
+      const rows = sortedRowTable({
+        keys: kept.map((index) => keys[index] as string),
+        encoded: kept.map((index) => encoded[index] as string),
+        stableIds: kept.map((index) => stableIds[index]),
       });
-      const { perTarget, covered: records, uncovered } = assignToTargets(kept, resolveTargets(config));
-      const uncoveredRefs = new Set(uncovered.map((skip) => skip.ref));
       const recordsPerSite: Record<string, number> = {};
-      for (const record of records)
-        recordsPerSite[record.row.SITE] = (recordsPerSite[record.row.SITE] ?? 0) + 1;
-      return {
-        records,
-        skipped: [...skipped, ...duplicates, ...uncovered].sort(compareSkipped),
-        warnings,
+      for (const index of kept)
+        recordsPerSite[sites[index] as string] = (recordsPerSite[sites[index] as string] ?? 0) + 1;
+      const keptSet = new Set(kept);
+      const phones = phoneReports
+        .filter(({ candidate }) => keptSet.has(candidate))
+        .sort(
+          (a, b) =>
+            compareText(keys[a.candidate] as string, keys[b.candidate] as string) ||
+            a.candidate - b.candidate,
+        )
+        .map(({ report }) => report);
+      const plan: SyncPlan = {
         query,
         entriesFound: recordsSeen,
-        rows: records.map((record) => record.row),
+        rows,
+        siteSources: kept.map((index) => siteSources[index] as SiteSource),
+        skipped: skipped.sort(compareSkipped),
+        warnings,
         recordsPerSite,
-        targets: perTarget,
-        phones:
-          uncoveredRefs.size > 0
-            ? phoneReports.filter((report) => !uncoveredRefs.has(report.ref))
-            : phoneReports,
+        targets: targets.map((target, index) => ({
+          target,
+          rows: target.sites ? rows.subset(perTarget[index] as number[]) : rows,
+        })),
+        phones,
       };
+      for (const column of [keys, encoded, sites, refs, stableIds, siteSources, sourceIndexes])
+        column.length = 0;
+      return plan;
     },
   };
 }

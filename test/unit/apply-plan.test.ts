@@ -7,9 +7,10 @@ import { applyPlan, checkPlan } from "../../src/app/apply-plan.ts";
 import type {
   AddressBookTarget,
   CsvPayload,
-  LastUpload,
+  NewUpload,
   PlanStore,
   StateStore,
+  UploadHeader,
 } from "../../src/app/ports.ts";
 import { recordPlan } from "../../src/app/review.ts";
 import { exitCodeFor, type RunSyncResult, type TargetOutcome } from "../../src/app/run-sync.ts";
@@ -50,23 +51,43 @@ function target(name: string, clientId = `client-${name}`): ResolvedTarget {
   };
 }
 
-function memoryState(initial: LastUpload[] = []): StateStore & { saved: LastUpload[] } {
+/** A last upload as the fake keeps it: the header and the rows in EMAIL order. */
+type StoredUpload = UploadHeader & { rows: Row[] };
+
+function memoryState(initial: StoredUpload[] = []): StateStore & {
+  saved: StoredUpload[];
+  saveLastUpload(upload: NewUpload | StoredUpload): Promise<void>;
+} {
   const uploads = new Map(initial.map((upload) => [upload.target, upload]));
-  const saved: LastUpload[] = [];
+  const saved: StoredUpload[] = [];
   return {
     location: "memory",
     saved,
     async readLastUpload(name) {
       const upload = uploads.get(name);
-      return upload ? { status: "found", upload } : { status: "missing" };
+      if (!upload) return { status: "missing" };
+      const { rows, ...header } = upload;
+      return {
+        status: "found",
+        upload: {
+          ...header,
+          async *rows() {
+            for (const row of [...rows].sort((a, b) =>
+              a.EMAIL.toLowerCase() < b.EMAIL.toLowerCase() ? -1 : 1,
+            ))
+              yield { row };
+          },
+        },
+      };
     },
     async lastUploadFingerprint(name) {
       const upload = uploads.get(name);
       return upload ? `fp:${upload.runId}:${JSON.stringify(upload.rows)}` : undefined;
     },
     async saveLastUpload(upload) {
-      uploads.set(upload.target, upload);
-      saved.push(upload);
+      const stored = { ...upload, rows: Array.isArray(upload.rows) ? upload.rows : upload.rows.slice() };
+      uploads.set(upload.target, stored);
+      saved.push(stored);
     },
     async lock() {
       return async () => {};
@@ -96,7 +117,7 @@ function memoryBook(fail?: (name: string) => Error | undefined) {
 const clockAt = (now: number) => ({ now: () => now });
 const silent = { event() {} };
 
-const previous: LastUpload = {
+const previous: StoredUpload = {
   target: "default",
   clientId: "client-default",
   baseUrl: "https://ilobby.test",
@@ -182,8 +203,9 @@ describe("apply", () => {
     ]);
     expect(result.targets[0]).toMatchObject({
       status: "uploaded",
-      diff: { disabled: [row("b@x.test"), row("gone@x.test")] },
+      diff: { disabled: expect.objectContaining({ length: 2 }) },
     });
+    expect(result.targets[0]?.diff.disabled.slice()).toEqual([row("b@x.test"), row("gone@x.test")]);
   });
 
   it("refuses a plan older than safety.planMaxAge", async () => {

@@ -24,8 +24,8 @@ describe("diffUploads", () => {
     ];
     const next = [row("keep@x.test"), row("change@x.test", { TITLE: "New" }), row("new@x.test")];
     const diff = diffUploads(previous, next);
-    expect(diff.added.map((r) => r.EMAIL)).toEqual(["new@x.test"]);
-    expect(diff.disabled.map((r) => r.EMAIL)).toEqual(["gone@x.test"]);
+    expect(diff.added.slice().map((r) => r.EMAIL)).toEqual(["new@x.test"]);
+    expect(diff.disabled.slice().map((r) => r.EMAIL)).toEqual(["gone@x.test"]);
     expect(diff.unchanged).toBe(1);
     expect(diff.updated).toEqual([
       {

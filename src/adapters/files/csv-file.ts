@@ -1,11 +1,14 @@
 /**
  * Reads a CSV file's bytes once, in chunks, for core's one-pass check; for `upload`, also copies them to a private
- * spool file, so what is sent is exactly what was checked, whatever happens to the original meanwhile.
+ * spool file, so what is sent is exactly what was checked, whatever happens to the original meanwhile; and spools
+ * the CSV a run builds, in pieces, for its upload.
  */
 import { mkdtemp, open, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { CsvPayload } from "../../app/ports.ts";
 import { errorCode, errorMessage, SyncError } from "../../core/errors.ts";
+import { writePrivateFile } from "./private-file.ts";
 
 const CHUNK_BYTES = 1 << 20;
 
@@ -93,4 +96,18 @@ export async function createSpool(): Promise<{ file: string; remove(): Promise<v
     file: join(folder, "upload.csv"),
     remove: () => rm(folder, { recursive: true, force: true }),
   };
+}
+
+/** A run's CSV written in pieces to a private temporary file, from which the upload streams it. */
+export async function spoolCsv(
+  pieces: Iterable<string>,
+): Promise<{ payload: CsvPayload; remove(): Promise<void> }> {
+  const spool = await createSpool();
+  try {
+    await writePrivateFile(spool.file, pieces, "CSV to upload");
+  } catch (error) {
+    await spool.remove();
+    throw error;
+  }
+  return { payload: { kind: "file", path: spool.file }, remove: spool.remove };
 }

@@ -63,10 +63,13 @@ export async function checkOutputPath(path: string, what: string): Promise<void>
   if (kind) throw refusal(path, what, kind);
 }
 
-/** Replaces (or creates) the file at `path` with `content`, atomically and owner-only. */
+/**
+ * Replaces (or creates) the file at `path` with `content`, atomically and owner-only. Content given in pieces is
+ * written piece by piece, so a large file (a CSV, a state) is never one string in memory.
+ */
 export async function writePrivateFile(
   path: string,
-  content: string | Uint8Array,
+  content: string | Uint8Array | Iterable<string>,
   what: string,
 ): Promise<void> {
   const folder = dirname(path);
@@ -80,7 +83,8 @@ export async function writePrivateFile(
       OWNER_ONLY,
     );
     try {
-      await file.writeFile(content);
+      if (typeof content === "string" || content instanceof Uint8Array) await file.writeFile(content);
+      else for (const piece of content) await file.write(piece);
       await file.datasync();
     } finally {
       await file.close();

@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { extname, resolve } from "node:path";
 import type { Command } from "commander";
+import { spoolCsv } from "../../adapters/files/csv-file.ts";
 import { createJsonLinesLog, silentLog } from "../../adapters/files/json-log.ts";
 import { checkOutputPath, writePrivateFile } from "../../adapters/files/private-file.ts";
 import { runSync } from "../../app/run-sync.ts";
@@ -130,6 +131,7 @@ export function registerRun(program: Command, context: CommandContext): void {
             log,
             say: (message) => output.verbose(message),
             warn: (message) => output.warn(message),
+            spoolCsv,
           },
         ).catch((error: unknown) => {
           log.event("run-failed", { message: error instanceof Error ? error.message : String(error) });
@@ -153,7 +155,10 @@ export function registerRun(program: Command, context: CommandContext): void {
         }
         output.result(
           () => renderRun(result, { verbose: output.options.verbose, dryRun }),
-          () => ({ ...runJson(result, { dryRun, runId }), ...(dryRun ? { rows: result.plan.rows } : {}) }),
+          () => ({
+            ...runJson(result, { dryRun, runId }),
+            ...(dryRun ? { rows: result.plan.rows.slice() } : {}),
+          }),
         );
         for (const outcome of result.targets) {
           if (outcome.error) output.error(outcome.error, { inResult: true });

@@ -1,0 +1,112 @@
+/**
+ * The rows of an upload in a compact form: one JSON text per row (its eight values in column order), its EMAIL key
+ * and its stable id, in parallel arrays sorted by EMAIL key. At 100,000s of rows this is a few strings per person
+ * instead of a row object with eight strings and the source's attribute objects; a row is decoded only when it is
+ * shown, compared or written.
+ */
+import { COLUMNS, type Row, rowFromValues } from "./columns.ts";
+import { emailKey } from "./email.ts";
+import { compareText } from "./mapping.ts";
+
+export function encodeRow(row: Row): string {
+  return JSON.stringify(COLUMNS.map((column) => row[column]));
+}
+
+export function decodeRow(encoded: string): Row {
+  return rowFromValues(JSON.parse(encoded) as string[]);
+}
+
+/** A read-only list of rows decoded on demand: what `run --json` prints and the summaries show a few of. */
+export interface RowList extends Iterable<Row> {
+  readonly length: number;
+  at(index: number): Row | undefined;
+  slice(start?: number, end?: number): Row[];
+  /** JSON.stringify writes it as an array of rows. */
+  toJSON(): Row[];
+}
+
+/** Rows sorted by EMAIL key (case-insensitive, as iLobby matches), each with its stable id. */
+export interface RowTable extends RowList {
+  key(index: number): string;
+  encoded(index: number): string;
+  stableId(index: number): string | undefined;
+  /** The rows at these indexes (ascending), as a table of their own: a target's share, without copying a row. */
+  subset(indexes: readonly number[]): RowTable;
+}
+
+function listOf(length: number, rowAt: (index: number) => Row): RowList {
+  const at = (index: number) => (index >= 0 && index < length ? rowAt(index) : undefined);
+  const slice = (start = 0, end = length) => {
+    const rows: Row[] = [];
+    for (let index = Math.max(0, start); index < Math.min(end, length); index++) rows.push(rowAt(index));
+    return rows;
+  };
+  return {
+    length,
+    at,
+    slice,
+    toJSON: () => slice(),
+    *[Symbol.iterator]() {
+      for (let index = 0; index < length; index++) yield rowAt(index);
+    },
+  };
+}
+
+export function rowListOf(rows: readonly Row[]): RowList {
+  return listOf(rows.length, (index) => rows[index] as Row);
+}
+
+interface Columns {
+  keys: readonly string[];
+  encoded: readonly string[];
+  stableIds: readonly (string | undefined)[];
+}
+
+function tableOver(columns: Columns, indexes: readonly number[] | undefined): RowTable {
+  const position = indexes ? (index: number) => indexes[index] as number : (index: number) => index;
+  const length = indexes ? indexes.length : columns.keys.length;
+  return {
+    ...listOf(length, (index) => decodeRow(columns.encoded[position(index)] as string)),
+    key: (index) => columns.keys[position(index)] as string,
+    encoded: (index) => columns.encoded[position(index)] as string,
+    stableId: (index) => columns.stableIds[position(index)],
+    subset: (subset) =>
+      tableOver(columns, indexes ? subset.map((index) => indexes[index] as number) : subset),
+  };
+}
+
+/** Collects rows in any order; `finish` sorts them by EMAIL key (then by the order they were added). */
+export function createRowTableBuilder() {
+  const keys: string[] = [];
+  const encoded: string[] = [];
+  const stableIds: (string | undefined)[] = [];
+  return {
+    add(row: Row, stableId?: string): void {
+      keys.push(emailKey(row.EMAIL));
+      encoded.push(encodeRow(row));
+      stableIds.push(stableId);
+    },
+    finish(): RowTable {
+      const order = keys.map((_key, index) => index);
+      order.sort((a, b) => compareText(keys[a] as string, keys[b] as string) || a - b);
+      const columns = {
+        keys: order.map((index) => keys[index] as string),
+        encoded: order.map((index) => encoded[index] as string),
+        stableIds: order.map((index) => stableIds[index]),
+      };
+      return tableOver(columns, undefined);
+    },
+  };
+}
+
+/** A table from rows made elsewhere (a CSV checked by `upload`), sorted by EMAIL key. */
+export function rowTableFrom(rows: Iterable<Row>): RowTable {
+  const builder = createRowTableBuilder();
+  for (const row of rows) builder.add(row);
+  return builder.finish();
+}
+
+/** A table of columns already sorted by EMAIL key (the plan builds them so). */
+export function sortedRowTable(columns: Columns): RowTable {
+  return tableOver(columns, undefined);
+}
