@@ -152,6 +152,47 @@ describe("selection against Samba AD", () => {
     expect(enabledBook()).toEqual(expected);
   });
 
+  it("keeps each uploaded person's objectGUID, as Windows writes it, in the state and never in the CSV", async () => {
+    writeConfig({ bases: [TORONTO_DN] });
+    expect((await run(["--output", "sent.csv"])).code).toBe(0);
+    const [header, ...lines] = readFileSync(join(dir, "state", "default.last-upload.json"), "utf8")
+      .trimEnd()
+      .split("\n");
+    expect(JSON.parse(header as string).rows).toBe(lines.length);
+    const stored = new Map(
+      lines
+        .map((line) => JSON.parse(line) as string[])
+        .map((values) => [values[4]?.toLowerCase(), values[8]]),
+    );
+    // What AD itself says, read with the administrator's account: the GUID's first three groups are little-endian.
+    const guids = await asAdmin(async (client) => {
+      const { searchEntries } = await client.search(TORONTO_DN, {
+        filter: "(objectClass=user)",
+        attributes: ["mail", "userPrincipalName", "objectGUID"],
+        explicitBufferAttributes: ["objectGUID"],
+      });
+      return searchEntries.map((entry) => {
+        const bytes = entry.objectGUID as Buffer;
+        const hex = bytes.toString("hex");
+        const swap = (part: string) => part.match(/../g)?.reverse().join("") ?? "";
+        const guid = `${swap(hex.slice(0, 8))}-${swap(hex.slice(8, 12))}-${swap(hex.slice(12, 16))}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+        // EMAIL is mail, or userPrincipalName without one (the default mapping).
+        // ldapts lists an absent attribute as [], whose text is "".
+        return [(String(entry.mail) || String(entry.userPrincipalName)).toLowerCase(), guid] as const;
+      });
+    });
+    expect(stored.size).toBeGreaterThan(0);
+    expect([...stored.keys()].filter((email) => !guids.some(([known]) => known === email))).toEqual([]);
+    for (const [email, guid] of guids) if (stored.has(email)) expect(stored.get(email)).toBe(guid);
+    expect(
+      [...stored.values()].every((guid) =>
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(guid ?? ""),
+      ),
+    ).toBe(true);
+    const csv = readFileSync(join(dir, "sent.csv"), "utf8");
+    for (const guid of stored.values()) expect(csv).not.toContain(guid);
+  });
+
   it("binds as a DN, a UPN and DOMAIN\\user", async () => {
     for (const bindDn of [dc.serviceAccount.dn, dc.serviceAccount.upn, dc.serviceAccount.downLevel]) {
       writeConfig({ bases: [TORONTO_DN] }, { bindDn });
