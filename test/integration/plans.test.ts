@@ -24,6 +24,8 @@ import { runCliOnTerminal } from "../support/terminal.ts";
 
 const CLIENT = "plans-client";
 const CLIENT_SECRET = "plans-client-secret-value";
+const WEST = "plans-west-client";
+const WEST_SECRET = "plans-west-client-secret-value";
 
 let world: SampleWorld;
 let emulator: Emulator;
@@ -67,7 +69,7 @@ async function dryRunPlan(): Promise<string> {
 }
 
 beforeAll(async () => {
-  world = await startSampleWorld({ clients: { [CLIENT]: CLIENT_SECRET } });
+  world = await startSampleWorld({ clients: { [CLIENT]: CLIENT_SECRET, [WEST]: WEST_SECRET } });
   ({ emulator } = world);
 });
 afterAll(async () => {
@@ -277,5 +279,43 @@ describe("apply at a terminal", () => {
     expect(confirmed.terminal).toMatch(/- \S+@example\.test {2}\(will be disabled\)/);
     expect(uploads()).toHaveLength(1);
     expect(world.enabledBook(CLIENT)).toEqual(narrowed);
+  });
+});
+
+describe("apply with several targets", () => {
+  it("--target applies one target of the plan; the other stays applicable until its own last upload changes", async () => {
+    writeConfig((config) => {
+      delete config.ilobby.clientId;
+      config.targets = [
+        { name: "east", clientId: CLIENT, sites: ["Toronto", "Montreal"] },
+        { name: "west", clientId: WEST, sites: ["Vancouver"] },
+      ];
+    });
+    const plan = await dryRunPlan();
+    const env = {
+      ILOBBY_SYNC_CLIENT_SECRET_EAST: CLIENT_SECRET,
+      ILOBBY_SYNC_CLIENT_SECRET_WEST: WEST_SECRET,
+    };
+    const west = await cli(["--json", "apply", plan, "--yes", "--target", "west"], env);
+    expect(west.code, west.stderr).toBe(0);
+    expect(JSON.parse(west.stdout).targets.map((target: { target: string }) => target.target)).toEqual([
+      "west",
+    ]);
+    expect(uploads().map((request) => request.clientId)).toEqual([WEST]);
+    expect(new Set(world.enabledBook(WEST).map((row) => row.SITE))).toEqual(new Set(["Vancouver"]));
+    expect(world.enabledBook(CLIENT)).toEqual([]);
+
+    // The whole plan now includes a target whose last upload changed: nothing at all is uploaded.
+    const both = await cli(["apply", plan, "--yes"], env);
+    expect(both.code).toBe(6);
+    expect(both.stderr).toMatch(/target west: the last upload is no longer the one/);
+    expect(uploads()).toHaveLength(1);
+
+    const east = await cli(["apply", plan, "--yes", "--target", "east"], env);
+    expect(east.code, east.stderr).toBe(0);
+    expect(uploads().map((request) => request.clientId)).toEqual([WEST, CLIENT]);
+    expect(new Set(world.enabledBook(CLIENT).map((row) => row.SITE))).toEqual(
+      new Set(["Toronto", "Montreal"]),
+    );
   });
 });
