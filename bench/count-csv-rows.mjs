@@ -1,5 +1,4 @@
-// The floor under `validate`: csv-parse alone, with the options ilobby-sync uses, counting records. The gap between
-// this and Python's C reader is the parser's; the gap between this and `validate` is ilobby-sync's own.
+// A reference for `validate`: csv-parse alone, with the options validate used before issue 12, counting records.
 import { createReadStream } from "node:fs";
 import { parse } from "csv-parse";
 

@@ -130,7 +130,7 @@ function validateTable(summary) {
   return [
     "### `validate` against Python's C csv reader",
     "",
-    `Median of ${small.cli.runs} alternating runs each. "csv-parse only" counts the records with csv-parse and the options ilobby-sync uses: the floor under \`validate\` in Node.`,
+    `Median of ${small.cli.runs} alternating runs each. "csv-parse only" counts the records with csv-parse, the parser \`validate\` used before issue 12 (a reference: \`validate\` now reads with core/csv-reader.ts).`,
     "",
     "| rows | file | ilobby-sync validate | csv-parse only | python3 csv | ratio to python | validate peak | csv-parse peak | python peak |",
     "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
