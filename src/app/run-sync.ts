@@ -162,20 +162,23 @@ export async function runSync(
   return result;
 }
 
-const GUARD_CAUSES = {
-  empty: "a search base, group or filter that matches nobody, or an account that cannot read the users",
-  "too-many-disabled": "an OU or group was renamed, a filter changed, or accounts were disabled in bulk",
-  "damaged-state":
-    "the state file in STATE was damaged (a crash, a full disk, an edit) or this account cannot read it",
-} as const;
+function guardCause(reason: GuardStop, stateLocation: string): string {
+  if (reason === "empty")
+    return "a search base, group or filter that matches nobody, or an account that cannot read the users";
+  if (reason === "too-many-disabled")
+    return "an OU or group was renamed, a filter changed, or accounts were disabled in bulk";
+  return `the state file in ${stateLocation} was damaged (a crash, a full disk, an edit) or this account cannot read it`;
+}
 
-const GUARD_FIXES = {
+type GuardStop = Extract<GuardVerdict, { ok: false }>["reason"];
+
+const GUARD_FIXES: Record<GuardStop, string> = {
   empty: "check with `ilobby-sync run --dry-run`; use --allow-empty only if disabling every host is intended",
   "too-many-disabled":
     "review the list with `ilobby-sync run --dry-run`; if the change is intended, run once with --force",
   "damaged-state":
     "check the full list with --dry-run (every host shows as added); if it is right, repeat the command once with --force, which uploads it and writes a fresh state",
-} as const;
+};
 
 export type DeliveryOptions = Pick<RunSyncOptions, "runId" | "dryRun" | "allowEmpty" | "force" | "safety">;
 export type DeliveryDependencies = Omit<RunSyncDependencies, "directory">;
@@ -285,7 +288,7 @@ export async function deliverToTarget(
   if (!guard.ok) {
     outcome.status = "failed";
     outcome.error = new SyncError("guard", `target ${target.name}: nothing was uploaded: ${guard.message}`, {
-      cause: GUARD_CAUSES[guard.reason].replace("STATE", state.location),
+      cause: guardCause(guard.reason, state.location),
       fix: GUARD_FIXES[guard.reason],
       data: { target: target.name, reason: guard.reason, limit: guard.limit, disable: diff.disabled.length },
     });
