@@ -10,7 +10,7 @@ import { toCsv } from "../core/csv.ts";
 import { describeDuration } from "../core/duration.ts";
 import { isSyncError, SyncError } from "../core/errors.ts";
 import { type PlanTarget, parsePlan, type SavedPlan } from "../core/plan-file.ts";
-import { rowTableFrom } from "../core/row-table.ts";
+import { createRowTableBuilder, type RowTable } from "../core/row-table.ts";
 import type { ResolvedTarget } from "../core/targets.ts";
 import type { AddressBookTarget, Clock, PlanStore, RunLog, StateStore } from "./ports.ts";
 import { exitCodeFor, type TargetOutcome } from "./run-sync.ts";
@@ -152,6 +152,15 @@ export async function checkPlan(
   return approved;
 }
 
+/** The plan's rows with their stable ids, as a run saves them. */
+function storedRows(planned: PlanTarget): RowTable {
+  const table = createRowTableBuilder();
+  planned.rows.forEach((row, index) => {
+    table.add(row, planned.stableIds[index] ?? undefined);
+  });
+  return table.finish();
+}
+
 /** What applying would do, per target, for showing the change before the person confirms it. */
 export function previewOutcomes(approved: readonly ApprovedTarget[]): TargetOutcome[] {
   return approved.map(({ planned }) => ({
@@ -213,7 +222,7 @@ export async function applyPlan(
         baseUrl: planned.baseUrl,
         uploadedAt: new Date(clock.now()).toISOString(),
         runId: options.runId,
-        rows: rowTableFrom(planned.rows),
+        rows: storedRows(planned),
       });
       log.event("target-uploaded", {
         target: planned.name,

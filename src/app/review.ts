@@ -9,6 +9,7 @@ import type { Row } from "../core/columns.ts";
 import { SyncError } from "../core/errors.ts";
 import type { RecordWarning, SkippedRecord } from "../core/mapping.ts";
 import { applyCommand, type PlanTarget, type SavedPlan, serializePlan } from "../core/plan-file.ts";
+import type { RowTable } from "../core/row-table.ts";
 import type { Clock, PlanStore, RunLog } from "./ports.ts";
 import type { RunSyncResult, TargetOutcome } from "./run-sync.ts";
 
@@ -29,7 +30,9 @@ export interface PlanRecordingDependencies {
   log: RunLog;
 }
 
-function planTarget(outcome: TargetOutcome, rows: Row[], baseUrl: string): PlanTarget {
+function planTarget(outcome: TargetOutcome, rows: RowTable | undefined, baseUrl: string): PlanTarget {
+  const stableIds: (string | null)[] = [];
+  for (let index = 0; index < (rows?.length ?? 0); index++) stableIds.push(rows?.stableId(index) ?? null);
   return {
     name: outcome.target,
     clientId: outcome.clientId,
@@ -37,7 +40,8 @@ function planTarget(outcome: TargetOutcome, rows: Row[], baseUrl: string): PlanT
     lastUpload: outcome.lastUploadFingerprint ?? null,
     previous: outcome.previous,
     guard: outcome.guard,
-    rows,
+    rows: rows?.slice() ?? [],
+    stableIds,
     diff: outcome.diff,
   };
 }
@@ -71,7 +75,7 @@ export async function recordPlan(
     reason: options.dryRun ? "dry-run" : "guard",
     targets: outcomes.map((outcome) => {
       const entry = targetsByName.get(outcome.target);
-      return planTarget(outcome, entry ? entry.rows.slice() : [], entry?.target.connection.baseUrl ?? "");
+      return planTarget(outcome, entry?.rows, entry?.target.connection.baseUrl ?? "");
     }),
     skipped: result.plan.skipped,
     warnings: result.plan.warnings,

@@ -25,6 +25,11 @@ export interface PlanTarget {
   /** The guard's verdict when the plan was made (apply does not apply the guard again: a person approved it). */
   guard: GuardVerdict;
   rows: Row[];
+  /**
+   * Each row's stable id (AD objectGUID, Entra id), in the order of `rows`; null for none. Never in the CSV: `apply`
+   * saves them in the state as a run does, so rename detection keeps working after an applied plan.
+   */
+  stableIds: (string | null)[];
   diff: UploadDiff;
 }
 
@@ -67,6 +72,7 @@ const targetSchema = z.strictObject({
   previous: z.enum(["found", "missing", "corrupt"]),
   guard: guardSchema,
   rows: z.array(rowValues),
+  stableIds: z.array(text.nullable()),
   diff: z.strictObject({
     added: z.array(rowObject),
     updated: z.array(
@@ -91,7 +97,12 @@ const planSchema = z.strictObject({
   config: text,
   reason: z.enum(["dry-run", "guard"]),
   columns: z.tuple(COLUMNS.map((name) => z.literal(name)) as unknown as [z.ZodLiteral<string>]),
-  targets: z.array(targetSchema).min(1),
+  targets: z
+    .array(targetSchema)
+    .min(1)
+    .refine((targets) => targets.every((target) => target.stableIds.length === target.rows.length), {
+      error: "every target needs one stable id (or null) per row",
+    }),
   skipped: z.array(
     z.strictObject({
       ref: text,

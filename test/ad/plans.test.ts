@@ -27,6 +27,17 @@ const secrets = {
   ILOBBY_SYNC_CLIENT_SECRET: CLIENT_SECRET,
 };
 const mailOf = (person: { attributes: { mail?: string } }) => person.attributes.mail?.trim().toLowerCase();
+/** The state's rows: lower-case EMAIL -> the stable id (objectGUID) stored after the row's eight values. */
+function storedGuids(): Map<string, string | undefined> {
+  const [, ...lines] = readFileSync(join(dir, "state", "default.last-upload.json"), "utf8")
+    .trimEnd()
+    .split("\n");
+  return new Map(
+    lines
+      .map((line) => JSON.parse(line) as string[])
+      .map((values) => [values[4]?.toLowerCase() as string, values[8]]),
+  );
+}
 const cli = (args: string[]) => runCli(args, { cwd: dir, env: secrets, timeoutMs: 110_000 });
 const uploads = () => emulator.requests.filter((request) => request.endpoint === "upload");
 const enabledEmails = () =>
@@ -83,6 +94,8 @@ describe("reviewed changes against Samba AD", () => {
     const first = await cli(["run"]);
     expect(first.code, first.stderr).toBe(0);
     const everyone = enabledEmails();
+    const guidsBefore = storedGuids();
+    expect([...guidsBefore.values()].every((guid) => guid && /^[0-9a-f-]{36}$/.test(guid))).toBe(true);
     const leaving = seed
       .peopleUnder(TORONTO_DN)
       .filter((person) => person.enabled && person.attributes.mail && !person.cn.includes(","))
@@ -119,6 +132,10 @@ describe("reviewed changes against Samba AD", () => {
         .digest("hex"),
     );
     expect(enabledEmails().sort()).toEqual(everyone.filter((email) => !leavingEmails.includes(email)).sort());
+    // The state is saved as a run saves it: each row keeps its person's objectGUID (for rename detection).
+    const guidsAfter = storedGuids();
+    expect(guidsAfter.size).toBe(everyone.length - leavingEmails.length);
+    for (const [email, guid] of guidsAfter) expect(guid).toBe(guidsBefore.get(email));
 
     // The same plan again: its last upload is gone (apply itself uploaded since), so it is refused.
     const again = await cli(["apply", target.plan.path, "--yes"]);

@@ -19,6 +19,7 @@ import { toCsv } from "../../src/core/csv.ts";
 import { diffUploads } from "../../src/core/diff.ts";
 import { SyncError } from "../../src/core/errors.ts";
 import { parsePlan, type SavedPlan } from "../../src/core/plan-file.ts";
+import { createRowTableBuilder } from "../../src/core/row-table.ts";
 import type { ResolvedTarget } from "../../src/core/targets.ts";
 
 const HOUR = 3_600_000;
@@ -52,7 +53,7 @@ function target(name: string, clientId = `client-${name}`): ResolvedTarget {
 }
 
 /** A last upload as the fake keeps it: the header and the rows in EMAIL order. */
-type StoredUpload = UploadHeader & { rows: Row[] };
+type StoredUpload = UploadHeader & { rows: Row[]; stableIds?: (string | undefined)[] };
 
 function memoryState(initial: StoredUpload[] = []): StateStore & {
   saved: StoredUpload[];
@@ -85,7 +86,14 @@ function memoryState(initial: StoredUpload[] = []): StateStore & {
       return upload ? `fp:${upload.runId}:${JSON.stringify(upload.rows)}` : undefined;
     },
     async saveLastUpload(upload) {
-      const stored = { ...upload, rows: Array.isArray(upload.rows) ? upload.rows : upload.rows.slice() };
+      const { rows } = upload;
+      const stored = Array.isArray(rows)
+        ? { ...upload, rows }
+        : {
+            ...upload,
+            rows: rows.slice(),
+            stableIds: Array.from({ length: rows.length }, (_, index) => rows.stableId(index)),
+          };
       uploads.set(upload.target, stored);
       saved.push(stored);
     },
@@ -146,6 +154,7 @@ async function planFor(
         previous: "found",
         guard: { ok: false, reason: "too-many-disabled", limit: 0, message: "too many" },
         rows,
+        stableIds: rows.map((_, index) => (index === 0 ? null : `guid-${index}`)),
         diff: diffUploads(previous.rows, rows),
       },
     ],
@@ -199,6 +208,8 @@ describe("apply", () => {
         uploadedAt: new Date(T0 + HOUR).toISOString(),
         runId: "apply-run",
         rows,
+        // The plan's stable ids go to the state with their rows (none for a row without one).
+        stableIds: [undefined],
       },
     ]);
     expect(result.targets[0]).toMatchObject({
@@ -320,7 +331,12 @@ describe("saving plans", () => {
   function runResult(outcomes: TargetOutcome[]): RunSyncResult {
     return {
       plan: {
-        targets: outcomes.map((outcome) => ({ target: target(outcome.target), rows: [row("a@x.test")] })),
+        targets: outcomes.map((outcome) => {
+          const rows = createRowTableBuilder();
+          rows.add(row("b@x.test"), "guid-b");
+          rows.add(row("a@x.test"));
+          return { target: target(outcome.target), rows: rows.finish() };
+        }),
         skipped: [],
         warnings: [],
       } as unknown as RunSyncResult["plan"],
@@ -372,6 +388,8 @@ describe("saving plans", () => {
       host: "sync01",
     });
     expect(read.plan.targets.map((entry) => [entry.name, entry.lastUpload])).toEqual([["eu", "fp-eu"]]);
+    expect(read.plan.targets[0]?.rows.map((entry) => entry.EMAIL)).toEqual(["a@x.test", "b@x.test"]);
+    expect(read.plan.targets[0]?.stableIds).toEqual([null, "guid-b"]);
     const command = "ilobby-sync --config '/etc/my config.yaml' apply /state/plans/run-1.json";
     expect(result.targets.map((entry) => entry.plan?.command)).toEqual([undefined, command, undefined]);
     expect(result.targets[1]?.error?.fix).toContain(command);

@@ -47,6 +47,7 @@ const samplePlan: SavedPlan = {
         message: "9 of 10 hosts (90%) would be disabled",
       },
       rows,
+      stableIds: ["3f2504e0-4f89-11d3-9a0c-0305e82c3301", null],
       diff: diffUploads([row("gone@x.test"), row("ann@x.test", { TITLE: "Old" })], rows),
     },
   ],
@@ -106,6 +107,7 @@ describe("plan files", () => {
       text.replace('"version":1', '"version":2'),
       text.replace('"rows":[[', '"rows":[[1,'),
       text.replace(/"columns":\[[^\]]*\]/, '"columns":["EMAIL"]'),
+      text.replace('"stableIds":["3f2504e0-4f89-11d3-9a0c-0305e82c3301",null]', '"stableIds":[null]'),
     ].map((candidate) => parsePlan(candidate));
     expect(problems.map((read) => (read.ok ? "ok" : read.problem.kind))).toEqual([
       "damaged",
@@ -115,6 +117,7 @@ describe("plan files", () => {
       "damaged",
       "damaged",
       "version",
+      "damaged",
       "damaged",
       "damaged",
     ]);
