@@ -3,7 +3,7 @@
  * every problem's line and column, in memory that does not grow with the file beyond the EMAIL index. Takes the
  * bytes as an async iterable, so it is tested with in-memory chunks and fed from a file by the adapter.
  */
-import { type Row, rowFromValues } from "../core/columns.ts";
+import { rowFromValues } from "../core/columns.ts";
 import {
   describeInvalidByte,
   fieldAt,
@@ -15,6 +15,7 @@ import { createCsvReader } from "../core/csv-reader.ts";
 import { mayContainControlCharacters } from "../core/csv-rules.ts";
 import { type CsvValidationReport, columnName, createCsvValidator } from "../core/csv-validation.ts";
 import type { PhonePolicy } from "../core/phones.ts";
+import { createRowTableBuilder, type RowTable } from "../core/row-table.ts";
 
 export interface CsvCheckOptions {
   sites?: readonly string[] | undefined;
@@ -25,7 +26,8 @@ export interface CsvCheckOptions {
 
 export interface CsvCheck {
   report: CsvValidationReport;
-  rows: Row[];
+  /** The records as a compact table sorted by EMAIL key (empty without `keepRows`). */
+  rows: RowTable;
   /** Bytes read: all of the input when it was read to the end. */
   bytes: number;
 }
@@ -43,7 +45,7 @@ export async function checkCsv(
   options: CsvCheckOptions = {},
 ): Promise<CsvCheck> {
   const validator = createCsvValidator({ sites: options.sites, phones: options.phones });
-  const rows: Row[] = [];
+  const rows = createRowTableBuilder();
   let header: "unread" | "ok" | "wrong" = "unread";
   // Records are searched for control characters field by field only when the text they came from showed one (the
   // chunk, or an earlier chunk holding the start of the line): one search per chunk instead of eight per record.
@@ -57,7 +59,7 @@ export async function checkCsv(
         return;
       }
       validator.record(fields, line, controlHere || controlPending);
-      if (options.keepRows) rows.push(rowFromValues(fields));
+      if (options.keepRows) rows.add(rowFromValues(fields));
     },
     problem(problem) {
       if (problem.fatal)
@@ -142,5 +144,5 @@ export async function checkCsv(
       });
     }
   }
-  return { report: validator.finish(), rows, bytes };
+  return { report: validator.finish(), rows: rows.finish(), bytes };
 }

@@ -75,6 +75,23 @@ function tableOver(columns: Columns, indexes: readonly number[] | undefined): Ro
   };
 }
 
+/**
+ * The indexes of `keys` in ascending key order, equal keys in their original order. Sorts "key NUL index" strings
+ * with the built-in comparison (UTF-16 code units, as compareText): at 410,788 keys a comparator function took
+ * about 3 s of a profiled upload, nearly all in calling it. An EMAIL key holds no NUL (control characters are
+ * refused or removed, core/csv-rules.ts), so NUL sorts a key before every longer key it begins.
+ */
+function sortedOrder(keys: readonly string[]): number[] {
+  let sorted = true;
+  for (let index = 1; index < keys.length && sorted; index++)
+    sorted = compareText(keys[index - 1] as string, keys[index] as string) <= 0;
+  if (sorted) return keys.map((_key, index) => index);
+  const width = String(keys.length).length;
+  const tagged = keys.map((key, index) => `${key}\u0000${String(index).padStart(width, "0")}`);
+  tagged.sort();
+  return tagged.map((entry) => Number(entry.slice(entry.length - width)));
+}
+
 /** Collects rows in any order; `finish` sorts them by EMAIL key (then by the order they were added). */
 export function createRowTableBuilder() {
   const keys: string[] = [];
@@ -87,8 +104,7 @@ export function createRowTableBuilder() {
       stableIds.push(stableId);
     },
     finish(): RowTable {
-      const order = keys.map((_key, index) => index);
-      order.sort((a, b) => compareText(keys[a] as string, keys[b] as string) || a - b);
+      const order = sortedOrder(keys);
       const columns = {
         keys: order.map((index) => keys[index] as string),
         encoded: order.map((index) => encoded[index] as string),

@@ -137,7 +137,7 @@ export function registerUpload(program: Command, context: CommandContext): void 
           };
           await writeReport(
             reportPath,
-            changeReport([outcome], () => check.rows, meta),
+            changeReport([outcome], () => check.rows.slice(), meta),
             output,
           );
         }
