@@ -114,3 +114,34 @@ export function issueServerCert(
     keyPem: readFileSync(keyFile, "utf8"),
   };
 }
+
+export interface ClientCertificate {
+  /** One PEM file holding the certificate and its unencrypted private key, as `certificateFile` expects. */
+  pemFile: string;
+  certPem: string;
+  keyPem: string;
+}
+
+/**
+ * A self-signed RSA certificate of the kind uploaded to an Entra app registration (client assertions are signed
+ * with RSA: PS256), written with its unencrypted PKCS#8 key into one PEM file.
+ */
+export function createClientCertificate(dir: string, name: string): ClientCertificate {
+  mkdirSync(dir, { recursive: true });
+  const keyFile = join(dir, `${name}.key`);
+  const certFile = join(dir, `${name}.crt`);
+  openssl(
+    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", keyFile, "-sha256", "-days", "30"].concat([
+      "-subj",
+      `/CN=${name}`,
+      "-out",
+      certFile,
+    ]),
+    dir,
+  );
+  const certPem = readFileSync(certFile, "utf8");
+  const keyPem = readFileSync(keyFile, "utf8");
+  const pemFile = join(dir, `${name}.pem`);
+  writeFileSync(pemFile, certPem + keyPem, { mode: 0o600 });
+  return { pemFile, certPem, keyPem };
+}
