@@ -3,6 +3,7 @@
  * @azure/msal-node with a client secret and with a certificate's client assertion, paging, $select, nested
  * groups with non-user members, guests and disabled accounts, and every fault mode.
  */
+import { createPrivateKey } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +12,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   createEntraDirectory,
   type EntraDirectoryOptions,
+  graphSelectFor,
 } from "../../src/adapters/entra/entra-directory.ts";
+import { readCertificateCredential } from "../../src/adapters/entra/entra-token.ts";
 import type { SourceRecord } from "../../src/adapters/entra/source-port.ts";
 import { SyncError } from "../../src/core/errors.ts";
 import { type GraphEmulator, startGraphEmulator, USER_READ_ALL } from "../graph-emulator/graph-emulator.ts";
@@ -308,5 +311,48 @@ describe("Entra ID source", () => {
     graph.queueFault({ endpoint: "graph", page: 2, fault: { kind: "expire-token" } });
     await readAll({ log: (line) => log.push(line) });
     for (const token of tokensSeen) expect(log.join("\n")).not.toContain(token);
+  });
+});
+
+describe("Entra credentials and queries", () => {
+  it("reads a certificate file: SHA-256 thumbprint, PKCS#8 key, and the certificate for x5c", () => {
+    const credential = readCertificateCredential(certificate.keyPem + certificate.certPem, "entra.pem");
+    expect(credential.thumbprintSha256).toMatch(/^[0-9A-F]{64}$/);
+    expect(credential.privateKey).toContain("-----BEGIN PRIVATE KEY-----");
+    expect(credential.x5c).toContain("-----BEGIN CERTIFICATE-----");
+  });
+
+  it("refuses a file without a key, an encrypted key, and a key of another certificate, saying how to fix it", () => {
+    const attempt = (pem: string) => {
+      try {
+        readCertificateCredential(pem, "entra.pem");
+      } catch (error) {
+        return error as SyncError;
+      }
+      throw new Error("expected a refusal");
+    };
+    expect(attempt(certificate.certPem).fix).toMatch(/cat entra.crt entra.key/);
+    const encrypted = createPrivateKey(certificate.keyPem)
+      .export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: "secret-passphrase" })
+      .toString();
+    const refusal = attempt(certificate.certPem + encrypted);
+    expect(refusal.category).toBe("config");
+    expect(refusal.likelyCause).toMatch(/encrypted/);
+    const other = createClientCertificate(dir, "other-key");
+    expect(attempt(certificate.certPem + other.keyPem).message).toMatch(/does not belong/);
+  });
+
+  it("selects the mapped properties in Graph's spelling, plus id, accountEnabled and userType, once each", () => {
+    expect(
+      graphSelectFor(["givenname", "mail", "businessphones", "GIVENNAME", "extensionAttribute1"]),
+    ).toEqual([
+      "id",
+      "accountEnabled",
+      "userType",
+      "givenName",
+      "mail",
+      "businessPhones",
+      "extensionAttribute1",
+    ]);
   });
 });

@@ -5,13 +5,12 @@
  * dispatcher as the Graph reads.
  */
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import {
+import type {
   ConfidentialClientApplication,
-  type Configuration,
-  type INetworkModule,
-  LogLevel,
-  type NetworkRequestOptions,
-  type NetworkResponse,
+  Configuration,
+  INetworkModule,
+  NetworkRequestOptions,
+  NetworkResponse,
 } from "@azure/msal-node";
 import { type Dispatcher, fetch } from "undici";
 import { errorMessage, SyncError } from "../../core/errors.ts";
@@ -137,18 +136,23 @@ export function createEntraTokens(options: EntraTokenOptions): EntraTokens {
       ? { clientSecret: options.credential.secret }
       : { clientCertificate: readCertificateCredential(options.credential.pem, options.credential.file) }),
   };
-  const application = new ConfidentialClientApplication({
-    auth,
-    system: {
-      networkClient: networkClient(options, networkFailures),
-      loggerOptions: {
-        // Errors only, and never personal data: msal's messages may carry URLs, not secrets.
-        logLevel: LogLevel.Error,
-        piiLoggingEnabled: false,
-        loggerCallback: (_level, message) => options.log?.(`msal: ${message}`),
+  // msal is loaded on first use: it is most of the bundle's start-up cost, and LDAP-only runs never need it.
+  let application: Promise<ConfidentialClientApplication> | undefined;
+  const loadApplication = async () => {
+    const msal = await import("@azure/msal-node");
+    return new msal.ConfidentialClientApplication({
+      auth,
+      system: {
+        networkClient: networkClient(options, networkFailures),
+        loggerOptions: {
+          // Errors only, and never personal data: msal's messages may carry URLs, not secrets.
+          logLevel: msal.LogLevel.Error,
+          piiLoggingEnabled: false,
+          loggerCallback: (_level, message) => options.log?.(`msal: ${message}`),
+        },
       },
-    },
-  });
+    });
+  };
   const scope = `${options.graphUrl.replace(/\/+$/, "")}/.default`;
 
   return {
@@ -156,7 +160,11 @@ export function createEntraTokens(options: EntraTokenOptions): EntraTokens {
       networkFailures.length = 0;
       let result: Awaited<ReturnType<ConfidentialClientApplication["acquireTokenByClientCredential"]>>;
       try {
-        result = await application.acquireTokenByClientCredential({ scopes: [scope], skipCache: fresh });
+        application ??= loadApplication();
+        result = await (await application).acquireTokenByClientCredential({
+          scopes: [scope],
+          skipCache: fresh,
+        });
       } catch (error) {
         const networkFailure = networkFailures.at(-1);
         if (networkFailure !== undefined)
