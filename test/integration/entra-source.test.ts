@@ -7,7 +7,6 @@ import { createPrivateKey } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Agent } from "undici";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import {
   createEntraDirectory,
@@ -16,6 +15,7 @@ import {
 } from "../../src/adapters/entra/entra-directory.ts";
 import { readCertificateCredential } from "../../src/adapters/entra/entra-token.ts";
 import type { SourceRecord } from "../../src/adapters/entra/source-port.ts";
+import { createNetworkPath, type NetworkPath } from "../../src/adapters/network/network-path.ts";
 import { SyncError } from "../../src/core/errors.ts";
 import { type GraphEmulator, startGraphEmulator, USER_READ_ALL } from "../graph-emulator/graph-emulator.ts";
 import {
@@ -46,7 +46,7 @@ let graph: GraphEmulator;
 let facts: SampleTenantFacts;
 let certificate: ClientCertificate;
 let dir: string;
-let dispatcher: Agent;
+let network: NetworkPath;
 const tokensSeen: string[] = [];
 
 beforeAll(async () => {
@@ -61,11 +61,12 @@ beforeAll(async () => {
       [CERT_CLIENT_ID]: { certificatePem: certificate.certPem },
     },
   });
-  dispatcher = new Agent({ connect: { ca: [graph.caPem], minVersion: "TLSv1.2" } });
+  // The same network path a run uses: system roots plus the emulator's CA, no proxy for loopback.
+  network = createNetworkPath({ env: {}, extraCa: [graph.caPem] });
 });
 
 afterAll(async () => {
-  await dispatcher?.close();
+  await network?.close();
   await graph?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -86,7 +87,7 @@ function source(overrides: Partial<EntraDirectoryOptions> = {}) {
     includeGuests: false,
     pageSize: 50,
     timeoutSeconds: 10,
-    dispatcher,
+    dispatcher: network.dispatcher,
     retry: { attempts: 3, maxSeconds: 20, initialDelayMs: 50 },
     onToken: (token) => tokensSeen.push(token),
     ...overrides,
