@@ -9,12 +9,15 @@ import type { DirectorySource, SecretSource } from "../app/ports.ts";
 import type { CheckResult } from "../core/checks.ts";
 import type { ConfigIssue } from "../core/config/parse.ts";
 import type { Config, DirectoryConfig } from "../core/config/schema.ts";
+import { entraSource } from "./entra/index.ts";
 import { ldapSource } from "./ldap/index.ts";
 
 /** What a source needs from the outside world to open itself. */
 export interface SourceContext {
   config: Config;
   secrets: SecretSource;
+  /** The injected environment: the proxy variables (HTTPS_PROXY, NO_PROXY) of a source that speaks HTTPS. */
+  env: NodeJS.ProcessEnv;
   /** A path from the config (caFile, ...) relative to the config file's folder. */
   resolvePath(path: string): string;
   /** A line of --verbose output. */
@@ -49,17 +52,38 @@ type Descriptors = {
   [Type in DirectoryConfig["type"]]: DirectorySourceDescriptor<Extract<DirectoryConfig, { type: Type }>>;
 };
 
-const DESCRIPTORS: Descriptors = { ldap: ldapSource };
+const DESCRIPTORS: Descriptors = { ldap: ldapSource, entra: entraSource };
 
 export function sourceFor(directory: DirectoryConfig): DirectorySourceDescriptor {
   return DESCRIPTORS[directory.type] as DirectorySourceDescriptor;
 }
 
-export function openDirectorySource(context: SourceContext): Promise<DirectorySource> {
-  const { directory } = context.config;
-  return sourceFor(directory).open(directory, context);
+/** The source of each `directory` block, in config order (one unless `directory` is a list). */
+export function openDirectorySources(context: SourceContext): Promise<DirectorySource[]> {
+  return Promise.all(context.config.sources.map(({ block }) => sourceFor(block).open(block, context)));
 }
 
-export function directoryConfigIssues(config: Config): Promise<ConfigIssue[]> {
-  return sourceFor(config.directory).checkConfig(config.directory);
+/**
+ * The config as one source sees it: that source's block as `directory` and its own mapping. A source's own
+ * checks (doctor, init) read `config.directory` and `config.mapping`; with several sources each gets its view.
+ */
+export function configOfSource(config: Config, sourceIndex: number): Config {
+  const source = config.sources[sourceIndex];
+  if (source === undefined) throw new RangeError(`no source ${sourceIndex} in the config`);
+  return { ...config, directory: source.block, mapping: source.mapping, sources: [source] };
+}
+
+export async function directoryConfigIssues(config: Config): Promise<ConfigIssue[]> {
+  const listed = config.sources.length > 1;
+  const issues = await Promise.all(
+    config.sources.map(async ({ block }, index) =>
+      (await sourceFor(block).checkConfig(block)).map((issue) =>
+        // A source names its keys as directory.<key>; in a list they are directory[index].<key>.
+        listed && issue.path[0] === "directory"
+          ? { ...issue, path: ["directory", index, ...issue.path.slice(1)] }
+          : issue,
+      ),
+    ),
+  );
+  return issues.flat();
 }

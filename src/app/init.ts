@@ -225,7 +225,7 @@ export async function runInit(
     if (config) {
       if (!options.test) break;
       const results: CheckResult[] = [];
-      for (const url of config.directory.url) {
+      for (const url of config.directory.type === "ldap" ? config.directory.url : []) {
         for (const check of await endpointChecks(url, ports.directoryEndpoint(config), ports.now())) {
           report(check);
           results.push(check);

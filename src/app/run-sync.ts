@@ -20,6 +20,7 @@ import {
   type DirectorySource,
   type LastUpload,
   type RunLog,
+  type SourceQueryDescription,
   type StateStore,
   type UploadReceipt,
 } from "./ports.ts";
@@ -40,7 +41,8 @@ export interface RunSyncOptions {
 }
 
 export interface RunSyncDependencies {
-  directory: DirectorySource;
+  /** The source, or one per `directory` block in config order (several sources). */
+  directory: DirectorySource | readonly DirectorySource[];
   state: StateStore;
   /** Created only when an upload will happen, so a dry run needs no iLobby secret. */
   target: (target: ResolvedTarget) => Promise<AddressBookTarget & { close(): Promise<void> }>;
@@ -89,16 +91,47 @@ export interface RunSyncResult {
   durations: { directoryMs: number; totalMs: number };
 }
 
-/** Reads the source page by page, mapping each page as it arrives: only the rows are kept. */
+/**
+ * Reads the sources in config order, page by page, mapping each page as it arrives: only the rows are kept. A
+ * failure of any source ends the run before anything is planned (iLobby would disable everyone it is missing).
+ */
 export async function planSync(
   config: Config,
-  directory: DirectorySource,
+  directory: DirectorySource | readonly DirectorySource[],
   onProgress?: (count: number) => void,
 ): Promise<SyncPlan> {
-  const request = { ...readRequestFor(config), onProgress };
+  const sources = Array.isArray(directory) ? directory : [directory as DirectorySource];
   const builder = createPlanBuilder(config);
-  for await (const page of directory.read(request)) builder.addPage(page);
-  return builder.finish(directory.describe?.(request));
+  const descriptions: SourceQueryDescription[] = [];
+  for (const [index, source] of sources.entries()) {
+    const seenBefore = builder.recordsSeen;
+    const request = {
+      ...readRequestFor(config, index),
+      onProgress: onProgress && ((count: number) => onProgress(seenBefore + count)),
+    };
+    for await (const page of source.read(request)) builder.addPage(page, index);
+    const description = source.describe?.(request);
+    if (description) descriptions.push(description);
+  }
+  return builder.finish(combinedDescription(descriptions, sources.length));
+}
+
+/** One description of what several sources asked for: each detail named by its source's position and type. */
+function combinedDescription(
+  descriptions: readonly SourceQueryDescription[],
+  sourceCount: number,
+): SourceQueryDescription | undefined {
+  if (sourceCount === 1 || descriptions.length === 0) return descriptions[0];
+  return {
+    type: descriptions.map((description) => description.type).join("+"),
+    details: descriptions.flatMap((description, index) =>
+      description.details.map((detail) => ({
+        key: `source${index + 1}.${detail.key}`,
+        label: `source ${index + 1} (${description.type}) ${detail.label}`,
+        value: detail.value,
+      })),
+    ),
+  };
 }
 
 /** One exit code for the whole run: the failure's own code, or "partial" when targets disagree. */

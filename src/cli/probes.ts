@@ -5,7 +5,7 @@
  */
 
 import { dirname, resolve } from "node:path";
-import { sourceFor } from "../adapters/directory-sources.ts";
+import { configOfSource, sourceFor } from "../adapters/directory-sources.ts";
 import { type LoadedConfig, readPemFile } from "../adapters/files/config-file.ts";
 import { configRelativePath } from "../adapters/files/new-config-file.ts";
 import { checkWritableDirectory } from "../adapters/files/writable-directory.ts";
@@ -19,6 +19,7 @@ import { inspectHttpsTls } from "../adapters/network/tls-probe.ts";
 import { resolveSecret } from "../adapters/secrets/secret-sources.ts";
 import type { DoctorPorts, HttpsProbe } from "../app/doctor.ts";
 import type { InitPorts } from "../app/init.ts";
+import type { CheckResult } from "../core/checks.ts";
 import { BIND_PASSWORD_SECRET_NAME } from "../core/config/directory-secrets.ts";
 import type { Config, LdapDirectoryConfig } from "../core/config/schema.ts";
 import { isSyncError, SyncError } from "../core/errors.ts";
@@ -104,12 +105,26 @@ export async function doctorPorts(
       proxy: config.ilobby.proxy,
       env: environment.env,
     }),
-    directoryChecks: (secretChecks) =>
-      sourceFor(config.directory).doctorChecks(config.directory, {
-        ...sourceContextFor(loaded, environment, output),
-        now: () => environment.clock.now(),
-        secretChecks,
-      }),
+    // Each source's own checks, in config order, each seeing the config as if it were the only source.
+    async directoryChecks(secretChecks) {
+      const checks: CheckResult[] = [];
+      for (const [index, { block }] of config.sources.entries()) {
+        const ownChecks = await sourceFor(block).doctorChecks(block, {
+          ...sourceContextFor(loaded, environment, output),
+          config: configOfSource(config, index),
+          now: () => environment.clock.now(),
+          secretChecks,
+        });
+        const prefix = config.sources.length > 1 ? `source ${index + 1} (${block.type}): ` : "";
+        for (const check of ownChecks)
+          checks.push(
+            prefix
+              ? { ...check, id: `source${index + 1}:${check.id}`, title: `${prefix}${check.title}` }
+              : check,
+          );
+      }
+      return checks;
+    },
     tokenSource: (target) => ilobbyClientFor(loaded, forOneAttempt(target), environment, output),
     secrets: {
       async outsideKeychain(name) {
@@ -180,13 +195,15 @@ export function initPorts(options: {
       const withPassword = withSecret(environmentVariableFor(BIND_PASSWORD_SECRET_NAME), password);
       const connect = await ldapConnector(block, {
         secrets: secretsFor(withPassword, draft),
+        env: environment.env,
         resolvePath: loaded.resolvePath,
         verbose: (message) => output.verbose(message),
         redact: (value) => output.redactor.add(value),
       });
       return {
         checkBind: () => bindCheck(block.bindDn, connect(block)),
-        checkSearchBase: (next, baseIndex) => searchBaseCheck(next, connect(ldapBlock(next)), baseIndex),
+        checkSearchBase: (next, baseIndex) =>
+          searchBaseCheck(next, ldapBlock(next), connect(ldapBlock(next)), baseIndex),
         checkGroup: (next, group) => groupCheck(next, ldapBlock(next), connect, group),
       };
     },

@@ -39,21 +39,25 @@ export function secretsFor(environment: Environment, config: Config) {
 /** Told each verified certificate a run's connection was shown: `endpoint` is fit to print. */
 export type CertificateListener = (endpoint: string, validTo: string) => void;
 
-/** The source `directory.type` selects, with its secrets from the keychain or environment (redacted everywhere). */
+/**
+ * The source each `directory` block's `type` selects, in config order, with its secrets from the keychain or
+ * environment (redacted everywhere).
+ */
 export async function directoryFor(
   loaded: LoadedConfig,
   environment: Environment,
   output: Output,
   onCertificate?: CertificateListener,
 ) {
-  const { openDirectorySource } = await import("../adapters/directory-sources.ts");
-  return openDirectorySource({ ...sourceContextFor(loaded, environment, output), onCertificate });
+  const { openDirectorySources } = await import("../adapters/directory-sources.ts");
+  return openDirectorySources({ ...sourceContextFor(loaded, environment, output), onCertificate });
 }
 
 export function sourceContextFor(loaded: LoadedConfig, environment: Environment, output: Output) {
   return {
     config: loaded.config,
     secrets: secretsFor(environment, loaded.config),
+    env: environment.env,
     resolvePath: loaded.resolvePath,
     verbose: (message: string) => output.verbose(message),
     redact: (value: string | undefined) => output.redactor.add(value),

@@ -16,6 +16,7 @@ import {
 } from "./mapping.ts";
 import { AS_IS, normaliseRowPhones, type PhoneReport } from "./phones.ts";
 import { encodeRow, type RowTable, sortedRowTable } from "./row-table.ts";
+import { siteGroupKeysFor } from "./site-groups.ts";
 import type { SourceQueryDescription, SourceRecord } from "./source-record.ts";
 import { type ResolvedTarget, resolveTargets } from "./targets.ts";
 
@@ -42,9 +43,20 @@ export interface SyncPlan {
   phones: PhoneReport[];
 }
 
-/** What a run asks every source for: the mapped attributes and the site groups' membership. */
-export function readRequestFor(config: Config): { attributes: string[]; siteGroups: string[] } {
-  return { attributes: attributesNeeded(config.mapping), siteGroups: Object.keys(config.siteGroups ?? {}) };
+/**
+ * What a run asks a source for (`sourceIndex` in `config.sources`, 0 = the first): the attributes its mapping reads
+ * and the membership of the site groups that are its own (group DNs for LDAP, object ids for Entra).
+ */
+export function readRequestFor(
+  config: Config,
+  sourceIndex = 0,
+): { attributes: string[]; siteGroups: string[] } {
+  const source = config.sources[sourceIndex];
+  if (source === undefined) throw new RangeError(`no source ${sourceIndex} in the config`);
+  return {
+    attributes: attributesNeeded(source.mapping),
+    siteGroups: siteGroupKeysFor(source.block.type, Object.keys(config.siteGroups ?? {})),
+  };
 }
 
 export interface PlanBuilder {
@@ -59,11 +71,10 @@ export interface PlanBuilder {
  * (EMAIL key, the row's JSON text, SITE, ref, stable id, source): about 200 bytes a person.
  */
 export function createPlanBuilder(config: Config): PlanBuilder {
-  const mapRecord = createRecordMapper({
-    mapping: config.mapping,
-    siteGroups: config.siteGroups,
-    sites: config.sites,
-  });
+  // One mapper per source: a `mapping` inside a source block applies to that source only.
+  const mappers = config.sources.map((source) =>
+    createRecordMapper({ mapping: source.mapping, siteGroups: config.siteGroups, sites: config.sites }),
+  );
   const phonePolicy = config.phones ?? AS_IS;
   const keys: string[] = [];
   const encoded: string[] = [];
@@ -81,6 +92,8 @@ export function createPlanBuilder(config: Config): PlanBuilder {
   return {
     addPage(records, sourceIndex = 0) {
       recordsSeen += records.length;
+      const mapRecord = mappers[sourceIndex];
+      if (mapRecord === undefined) throw new RangeError(`no source ${sourceIndex} in the config`);
       for (const record of records) {
         const outcome = mapRecord(record, sourceIndex);
         if (outcome.kind === "skipped") {

@@ -44,12 +44,12 @@ export function resolveTargets(config: Config): ResolvedTarget[] {
   }));
 }
 
-/** Every secret a sync with this config reads: each target's client secret, the directory source's, notify's. */
+/** Every secret a sync with this config reads: each target's client secret, each directory source's, notify's. */
 export function secretNamesFor(config: Config): string[] {
   return [
     ...new Set([
       ...resolveTargets(config).map((target) => target.secretName),
-      ...directorySecretNames(config.directory),
+      ...config.sources.flatMap((source) => directorySecretNames(source.block)),
       ...notifySecretNames(config.notify),
     ]),
   ];

@@ -14,8 +14,8 @@ import {
   graphSelectFor,
 } from "../../src/adapters/entra/entra-directory.ts";
 import { readCertificateCredential } from "../../src/adapters/entra/entra-token.ts";
-import type { SourceRecord } from "../../src/adapters/entra/source-port.ts";
 import { createNetworkPath, type NetworkPath } from "../../src/adapters/network/network-path.ts";
+import type { SourceRecord } from "../../src/app/ports.ts";
 import { SyncError } from "../../src/core/errors.ts";
 import { type GraphEmulator, startGraphEmulator, USER_READ_ALL } from "../graph-emulator/graph-emulator.ts";
 import {
@@ -286,7 +286,7 @@ describe("Entra ID source", () => {
     expect(error.message).toContain(USER_READ_ALL);
     expect(error.fix).toMatch(/Grant admin consent/);
     const checked = await source({ clientId: "aaaaaaaa-0000-4000-8000-000000000001" })
-      .checkPermissions()
+      .checkPermissions([])
       .catch((caught: unknown) => caught);
     expect((checked as SyncError).data?.missingPermissions).toEqual([USER_READ_ALL]);
   });

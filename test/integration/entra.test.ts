@@ -173,8 +173,10 @@ describe("run with directory.type: entra", () => {
     expect(rows.find((row) => row.EMAIL === "zoe.lefevre@cloud.example.test")?.SITE).toBe("Paris HQ");
     expect(rows.find((row) => row.EMAIL === "london.7@cloud.example.test")?.SITE).toBe("London Reception");
     expect(rows.find((row) => row.EMAIL === "Alice.Martin@CORP.example.test")?.SITE).toBe("London");
-    // No officeLocation and no site group: reported and left out, as with LDAP.
-    expect(rows.find((row) => row.EMAIL === "sparse.person@cloud.example.test")).toBeUndefined();
+    // No officeLocation, but London Office (their group) is nested in London Reception: the site group decides.
+    expect(rows.find((row) => row.EMAIL === "sparse.person@cloud.example.test")?.SITE).toBe(
+      "London Reception",
+    );
   });
 
   it("a missing entra-client-secret is exit 8 and names the secret", async () => {
@@ -210,17 +212,17 @@ describe("Graph faults: the right exit code, nothing uploaded, the state untouch
     expect(result.stderr).toMatch(/nothing was uploaded/);
   });
 
-  it("throttling that outlasts the retries (429 with Retry-After) stops the run with exit 4", async () => {
+  it("throttling longer than the retry budget (429, Retry-After: 3600) stops the run at once with exit 4", async () => {
     const result = await faultRun(() =>
       world.graph.queueFault({
         endpoint: "graph",
         page: 2,
-        fault: { kind: "status", status: 429, retryAfterSeconds: 0 },
-        times: 20,
+        fault: { kind: "status", status: 429, retryAfterSeconds: 3600 },
       }),
     );
     expect(result.code).toBe(4);
     expect(result.stderr).toMatch(/429/);
+    expect(result.stderr).toMatch(/3600 s/);
   });
 
   it("a 503 once is retried and the run succeeds; so is a 429 with Retry-After", async () => {

@@ -190,7 +190,9 @@ describe("init with flags (unattended)", () => {
     );
     expect(result.code).toBe(0);
     const parsed = parseConfigText(readFileSync(join(dir, "ilobby-sync.yaml"), "utf8"));
-    expect(parsed.ok && parsed.config.directory.bindDn).toBe("CORP\\svc-ilobby");
+    expect(parsed.ok && parsed.config.directory.type === "ldap" && parsed.config.directory.bindDn).toBe(
+      "CORP\\svc-ilobby",
+    );
     // Without --phone-country the phones block is a comment: numbers are sent as the directory holds them.
     expect(parsed.ok && parsed.config.phones).toBeUndefined();
   });

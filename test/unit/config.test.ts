@@ -58,7 +58,7 @@ mapping:
 sites: [Toronto, Montreal]
 `);
     expect(result.ok).toBe(true);
-    if (!result.ok) return;
+    if (!result.ok || result.config.directory.type !== "ldap") return;
     expect(result.config.directory.url).toHaveLength(2);
     expect(result.config.directory.searchBases[0]).toEqual({
       base: "OU=A,DC=corp,DC=example,DC=com",

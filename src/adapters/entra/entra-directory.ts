@@ -7,7 +7,9 @@
  */
 import pRetry from "p-retry";
 import { type Dispatcher, fetch } from "undici";
+import type { DirectorySource, SourceRecord } from "../../app/ports.ts";
 import { errorMessage, SyncError } from "../../core/errors.ts";
+import { OBJECT_ID_PATTERN } from "../../core/site-groups.ts";
 import { createEntraTokens, type EntraCredential, type EntraTokens } from "./entra-token.ts";
 import {
   describeGraphNetworkError,
@@ -15,9 +17,9 @@ import {
   GROUP_MEMBER_READ_ALL,
   type GraphRequestPurpose,
   GraphStatusError,
+  grantPermissionFix,
   USER_READ_ALL,
 } from "./graph-errors.ts";
-import type { DirectorySource, SourceRecord } from "./source-port.ts";
 
 export interface EntraDirectoryOptions {
   authorityUrl: string;
@@ -143,8 +145,11 @@ export interface GroupSummary {
 export interface EntraDirectory extends DirectorySource {
   /** A token, as a sync would get one: for `doctor` and `init`. */
   checkToken(): Promise<{ expiresOn: Date | null }>;
-  /** Reads what the sync reads with a minimal request, so a 403 names the missing permission. */
-  checkPermissions(): Promise<void>;
+  /**
+   * Probes User.Read.All, and GroupMember.Read.All with the first of `groupIds`, one minimal request each; returns
+   * the permissions verified, or throws a SyncError naming the missing ones (`data.missingPermissions`).
+   */
+  checkPermissions(groupIds: readonly string[]): Promise<string[]>;
   /** Name, user count and a few examples of one group, read as a sync reads it. */
   describeGroup(id: string, exampleCount: number): Promise<GroupSummary>;
 }
@@ -251,7 +256,18 @@ export function createEntraDirectory(options: EntraDirectoryOptions): EntraDirec
           log(`${purpose.what}: attempt ${attemptNumber} failed (${errorMessage(error)}); retrying`);
           const waitMs = retryAfterMs(error);
           if (waitMs === undefined) return;
-          if (Date.now() - started + waitMs > retry.maxSeconds * 1000) throw error; // past our budget: stop now
+          if (Date.now() - started + waitMs > retry.maxSeconds * 1000) {
+            throw new SyncError(
+              "directory",
+              `Microsoft Graph throttled ${purpose.what} (HTTP ${(error as GraphStatusError).status}) and asked to wait ${Math.round(waitMs / 1000)} s (Retry-After), past this run's retry budget of ${retry.maxSeconds} s`,
+              {
+                cause: "the tenant is being throttled (many requests from this or other apps)",
+                fix: "nothing was uploaded and the last upload was kept; run again later",
+                error,
+                data: { status: (error as GraphStatusError).status, retryAfterMs: waitMs },
+              },
+            );
+          }
           log(`${purpose.what}: Graph asked to retry after ${Math.round(waitMs / 1000)} s`);
           await new Promise((resolve) => setTimeout(resolve, waitMs));
         },
@@ -330,11 +346,38 @@ export function createEntraDirectory(options: EntraDirectoryOptions): EntraDirec
   }
 
   return {
+    describe({ attributes, siteGroups }) {
+      const listing =
+        options.groups.length === 0
+          ? `${graphBase}/v1.0/users`
+          : options.groups.map((group) => `${graphBase}/v1.0/groups/${group}/transitiveMembers`).join(" | ");
+      const leftOut = [
+        ...(options.includeDisabled ? [] : ["disabled accounts"]),
+        ...(options.includeGuests ? [] : ["guests"]),
+        ...(options.groups.length === 0 ? [] : ["non-user members"]),
+      ];
+      const ownSiteGroups = siteGroups.filter((group) => OBJECT_ID_PATTERN.test(group));
+      return {
+        type: "entra",
+        details: [
+          { key: "listing", label: "Graph listing", value: listing },
+          { key: "select", label: "$select", value: graphSelectFor(attributes).join(",") },
+          { key: "top", label: "$top", value: String(options.pageSize) },
+          { key: "leftOut", label: "Left out", value: leftOut.join(", ") || "nobody" },
+          ...(ownSiteGroups.length > 0
+            ? [{ key: "siteGroups", label: "Site groups", value: ownSiteGroups.join(" | ") }]
+            : []),
+        ],
+      };
+    },
+
     async *read({ attributes, siteGroups, onProgress }) {
       const select = graphSelectFor(attributes);
+      // siteGroups may also hold another source's group DNs (hybrid): this source answers for object ids only.
+      const ownSiteGroups = siteGroups.filter((group) => OBJECT_ID_PATTERN.test(group));
       // Site groups first: their member ids (only ids) decide each record's groups as it streams past.
       const siteGroupMembers = new Map<string, Set<string>>();
-      for (const group of siteGroups) siteGroupMembers.set(group, await userIdsOf(group));
+      for (const group of ownSiteGroups) siteGroupMembers.set(group, await userIdsOf(group));
       const listings =
         options.groups.length === 0
           ? [{ url: listUrl("users", select), purpose: usersPurpose, fromGroup: false }]
@@ -360,7 +403,7 @@ export function createEntraDirectory(options: EntraDirectoryOptions): EntraDirec
             if (id === "") continue;
             if (seen?.has(id)) continue;
             seen?.add(id);
-            const groups = siteGroups.filter((group) => siteGroupMembers.get(group)?.has(id));
+            const groups = ownSiteGroups.filter((group) => siteGroupMembers.get(group)?.has(id));
             records.push({
               ref: id,
               stableId: id,
@@ -381,18 +424,44 @@ export function createEntraDirectory(options: EntraDirectoryOptions): EntraDirec
       return { expiresOn };
     },
 
-    async checkPermissions() {
-      if (options.groups.length === 0) {
-        await getJson(listUrl("users", ["id"]).replace(/\$top=\d+/, "$top=1"), usersPurpose);
-        return;
+    async checkPermissions(groupIds) {
+      // One minimal request per permission, so a 403 names exactly the one that is missing.
+      const probes = [
+        {
+          permission: USER_READ_ALL,
+          url: `${graphBase}/v1.0/users?$select=id&$top=1`,
+          purpose: usersPurpose,
+        },
+      ];
+      const [group] = groupIds;
+      if (group !== undefined) {
+        probes.push({
+          permission: GROUP_MEMBER_READ_ALL,
+          url: `${graphBase}/v1.0/groups/${encodeURIComponent(group)}/transitiveMembers?$select=id&$top=1`,
+          purpose: groupPurpose(group, "the members"),
+        });
       }
-      // Reading members with user properties needs both permissions: ask for one property beyond the id.
-      const [group = ""] = options.groups;
-      const url = listUrl(`groups/${encodeURIComponent(group)}/transitiveMembers`, [
-        "id",
-        "userPrincipalName",
-      ]);
-      await getJson(url.replace(/\$top=\d+/, "$top=1"), groupPurpose(group, "the transitive members"));
+      const missing: string[] = [];
+      for (const probe of probes) {
+        try {
+          await getJson(probe.url, probe.purpose);
+        } catch (error) {
+          if (!(error instanceof SyncError) || error.data?.status !== 403) throw error;
+          missing.push(probe.permission);
+        }
+      }
+      if (missing.length > 0) {
+        throw new SyncError(
+          "directory",
+          `Microsoft Graph refused the app (HTTP 403): it lacks the application permission ${missing.join(" and ")}`,
+          {
+            cause: `the app registration ${options.clientId} has not been granted ${missing.join(" and ")} with admin consent`,
+            fix: grantPermissionFix(options.clientId, missing),
+            data: { status: 403, missingPermissions: missing },
+          },
+        );
+      }
+      return probes.map((probe) => probe.permission);
     },
 
     async describeGroup(id, exampleCount) {

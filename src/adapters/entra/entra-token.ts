@@ -153,6 +153,7 @@ export function createEntraTokens(options: EntraTokenOptions): EntraTokens {
       },
     });
   };
+  let lastToken: string | undefined;
   const scope = `${options.graphUrl.replace(/\/+$/, "")}/.default`;
 
   return {
@@ -176,8 +177,12 @@ export function createEntraTokens(options: EntraTokenOptions): EntraTokens {
           fix: "check directory.authorityUrl (it must be the Microsoft identity platform of your cloud)",
         });
       }
-      options.onToken?.(result.accessToken);
-      options.log?.(`obtained a Microsoft Graph access token${fresh ? " (a fresh one)" : ""}`);
+      if (result.accessToken !== lastToken) {
+        // msal answers from its cache until shortly before expiry: say so only when the token is new.
+        lastToken = result.accessToken;
+        options.onToken?.(result.accessToken);
+        options.log?.(`obtained a Microsoft Graph access token${fresh ? " (a fresh one)" : ""}`);
+      }
       return { token: result.accessToken, expiresOn: result.expiresOn };
     },
   };

@@ -41,10 +41,11 @@ export interface BaseSearch {
 /** The users the run's filter finds under one search base, with the first few by name. */
 export async function searchBaseCheck(
   config: Config,
+  block: LdapDirectoryConfig,
   directory: LdapDirectory,
   baseIndex: number,
 ): Promise<BaseSearch> {
-  const base = config.directory.searchBases[baseIndex]?.base ?? "";
+  const base = block.searchBases[baseIndex]?.base ?? "";
   const id = `search:${base}`;
   const title = `search ${base}`;
   const request: DirectoryReadRequest = readRequestFor(config);
@@ -179,7 +180,7 @@ export async function ldapDoctorChecks(context: LdapDoctorContext): Promise<Chec
   const records: SourceRecord[] = [];
   let searchesOk = true;
   for (const index of bases.keys()) {
-    const search = await searchBaseCheck(config, directory, index);
+    const search = await searchBaseCheck(config, block, directory, index);
     checks.push(search.check);
     for (const record of search.records) records.push(record);
     searchesOk &&= isUsable(search.check);

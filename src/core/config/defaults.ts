@@ -17,3 +17,20 @@ export const DEFAULT_MAPPING = {
   DESKPHONE: "telephoneNumber",
   SITE: "physicalDeliveryOfficeName",
 } satisfies Record<Column, string | string[]>;
+
+/** The same columns from Microsoft Graph's user properties (`directory.type: entra`); businessPhones is a list. */
+export const ENTRA_DEFAULT_MAPPING = {
+  FIRSTNAME: "givenName",
+  LASTNAME: "surname",
+  TITLE: "jobTitle",
+  DIVISION: "department",
+  EMAIL: ["mail", "userPrincipalName"],
+  MOBILE: "mobilePhone",
+  DESKPHONE: "businessPhones",
+  SITE: "officeLocation",
+} satisfies Record<Column, string | string[]>;
+
+/** The default mapping of a source type: what every column the config does not map reads. */
+export function defaultMappingFor(type: string): Record<Column, string | string[]> {
+  return type === "entra" ? ENTRA_DEFAULT_MAPPING : DEFAULT_MAPPING;
+}

@@ -6,11 +6,16 @@
 /** The LDAP source's bind password. */
 export const BIND_PASSWORD_SECRET_NAME = "bind-password";
 
+/** The Entra ID source's client secret (not needed when the app signs in with `certificateFile`). */
+export const ENTRA_CLIENT_SECRET_NAME = "entra-client-secret";
+
 /** The secrets a source of this block reads (the targets' client secrets come on top). */
-export function directorySecretNames(directory: { type: string }): string[] {
+export function directorySecretNames(directory: { type: string; certificateFile?: unknown }): string[] {
   switch (directory.type) {
     case "ldap":
       return [BIND_PASSWORD_SECRET_NAME];
+    case "entra":
+      return directory.certificateFile === undefined ? [ENTRA_CLIENT_SECRET_NAME] : [];
     default:
       return [];
   }

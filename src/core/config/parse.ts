@@ -37,7 +37,11 @@ const SECRET_KEY =
 
 /** The secret name a misplaced secret key most likely meant, so the message can give the exact command. */
 function secretNameFor(path: readonly PathSegment[], raw: unknown): string {
-  if (path[0] === "directory") return directorySecretHint(valueAt(raw, ["directory"])) ?? "<name>";
+  if (path[0] === "directory") {
+    // In a list of sources, the block the key is in decides.
+    const block = typeof path[1] === "number" ? ["directory", path[1]] : ["directory"];
+    return directorySecretHint(valueAt(raw, block)) ?? "<name>";
+  }
   if (path[0] === "ilobby") return DEFAULT_CLIENT_SECRET_NAME;
   return "<name>";
 }
@@ -225,6 +229,22 @@ function describeIssue(
       message: `unknown key "${key}"${suggestKey(key, path)} (a misspelt key would silently do nothing)`,
     }));
   }
+  if (issue.code === "invalid_union") {
+    // `directory` is one block or a list of blocks: report the problems of the form that was written.
+    const written = issue.errors.filter(
+      (option) => !option.some((inner) => inner.code === "invalid_type" && inner.path.length === 0),
+    );
+    if (written.length === 1) {
+      return (written[0] ?? []).flatMap((inner) =>
+        describeIssue(
+          { ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue,
+          raw,
+          lineOfPath,
+          lineOfKey,
+        ),
+      );
+    }
+  }
   if (issue.code === "invalid_type") {
     // zod does not report the input by default: look at the document itself.
     const value = valueAt(raw, path);
@@ -245,7 +265,9 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
 };
 
 function suggestKey(key: string, path: readonly PathSegment[]): string {
-  const candidates = KNOWN_KEYS[formatPath(path)] ?? [];
+  // A block of a `directory` list has the keys of a single block.
+  const blockPath = path[0] === "directory" ? path.filter((segment) => typeof segment !== "number") : path;
+  const candidates = KNOWN_KEYS[formatPath(blockPath)] ?? [];
   const lower = key.toLowerCase();
   const match = candidates.find(
     (candidate) => candidate.toLowerCase() === lower || editDistance(candidate.toLowerCase(), lower) <= 2,

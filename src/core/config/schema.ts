@@ -8,8 +8,8 @@ import { DURATION_PATTERN, parseDuration } from "../duration.ts";
 import { notifySchema } from "../notify/config.ts";
 import { isCountryCode, PHONE_FORMATS } from "../phones.ts";
 import { SECRET_NAME_PATTERN } from "../secret-names.ts";
-import { DEFAULT_KEYCHAIN_SERVICE, DEFAULT_MAPPING } from "./defaults.ts";
-import { directorySchema } from "./directory.ts";
+import { DEFAULT_KEYCHAIN_SERVICE, defaultMappingFor } from "./defaults.ts";
+import { directorySchema, listedSourceSchema } from "./directory.ts";
 import { nonEmpty } from "./shared.ts";
 
 const httpsUrl = z.url({ protocol: /^https$/, error: "must be an https:// URL (TLS is required)" });
@@ -184,10 +184,17 @@ export const configObjectSchema = z.strictObject({
   ilobby: ilobbySchema
     .prefault({})
     .meta({ description: "The iLobby API (with `targets`: shared connection defaults)." }),
-  directory: directorySchema.meta({
-    description:
-      "The directory to read: `type` selects the source (default ldap: Active Directory over LDAPS).",
-  }),
+  directory: z
+    .union([
+      directorySchema,
+      z
+        .array(listedSourceSchema(z.strictObject(mappingShape)))
+        .min(1, { error: "needs at least one source" }),
+    ])
+    .meta({
+      description:
+        "The directory to read: `type` selects the source (default ldap: Active Directory over LDAPS; entra: Microsoft Entra ID). A list of such blocks reads several sources in order, merged by EMAIL (the first source wins).",
+    }),
   mapping: z
     .strictObject(mappingShape)
     .default({})
@@ -196,7 +203,8 @@ export const configObjectSchema = z.strictObject({
     description: "Site names exactly as configured in the iLobby portal; any other SITE is an error.",
   }),
   siteGroups: z.record(nonEmpty, nonEmpty).optional().meta({
-    description: "Group DN -> SITE for members (nested membership follows directory.nestedGroups).",
+    description:
+      "Group -> SITE for members: an LDAP group DN (nested membership follows directory.nestedGroups) or an Entra group object id.",
   }),
   phones: phonesSchema.optional().meta({
     description:
@@ -294,15 +302,25 @@ export const configSchema = configObjectSchema
       });
     });
   })
-  .transform((config) => ({
-    ...config,
-    mapping: { ...DEFAULT_MAPPING, ...config.mapping },
-  }));
+  .transform((config) => {
+    // Each source maps with its type's defaults, then the top-level mapping, then its own block's mapping.
+    const blocks = Array.isArray(config.directory) ? config.directory : [config.directory];
+    const sources = blocks.map(({ mapping, ...block }: (typeof blocks)[number] & { mapping?: unknown }) => ({
+      block,
+      mapping: { ...defaultMappingFor(block.type), ...config.mapping, ...(mapping as typeof config.mapping) },
+    }));
+    const [first] = sources as [(typeof sources)[number], ...typeof sources];
+    // `directory` and `mapping` are the first source's (the only one unless `directory` is a list).
+    return { ...config, directory: first.block, mapping: first.mapping, sources };
+  });
 
 export type Config = z.output<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 export type DirectoryConfig = Config["directory"];
+/** One source of a sync: its block and its own effective mapping. */
+export type SourceConfig = Config["sources"][number];
 export type LdapDirectoryConfig = Extract<DirectoryConfig, { type: "ldap" }>;
+export type EntraDirectoryConfig = Extract<DirectoryConfig, { type: "entra" }>;
 export type IlobbyConfig = Config["ilobby"];
 export type MappingConfig = Config["mapping"];
 export type TargetConfig = NonNullable<Config["targets"]>[number];
