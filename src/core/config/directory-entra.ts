@@ -59,6 +59,7 @@ export const entraDirectorySchema = z.strictObject({
     .number()
     .int()
     .positive()
+    .max(86_400, { error: "must be at most 86400 (one day)" })
     .default(120)
-    .meta({ description: "Time limit of each request (the token, each page)." }),
+    .meta({ description: "Time limit of each request (the token, each page; at most 86400)." }),
 });
