@@ -257,6 +257,7 @@ export async function applyPlan(
       rows: outcome.rows,
       added: outcome.diff.added.length,
       updated: outcome.diff.updated.length,
+      renamed: outcome.diff.renamed.length,
       disabled: outcome.diff.disabled.length,
       ...(outcome.error ? { error: outcome.error.message } : {}),
     })),

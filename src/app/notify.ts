@@ -185,6 +185,7 @@ export function targetReport(outcome: TargetOutcome, skipped: number): TargetRep
     counts: {
       added: diff.added.length,
       updated: diff.updated.length,
+      ...(diff.renamed.length > 0 ? { renamed: diff.renamed.length } : {}),
       disabled: diff.disabled.length,
       unchanged: diff.unchanged,
       skipped,

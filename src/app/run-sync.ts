@@ -187,6 +187,7 @@ export async function runSync(
       rows: outcome.rows,
       added: outcome.diff.added.length,
       updated: outcome.diff.updated.length,
+      renamed: outcome.diff.renamed.length,
       disabled: outcome.diff.disabled.length,
       unchanged: outcome.diff.unchanged,
       ...(outcome.error ? { error: outcome.error.message } : {}),
@@ -224,7 +225,7 @@ async function diffWithLastUpload(
   const diff = createSortedDiff(rows);
   if (!known) return { diff: diff.finish() };
   try {
-    for await (const { row } of known.rows()) diff.previous(row);
+    for await (const { row, stableId } of known.rows()) diff.previous(row, stableId);
     return { diff: diff.finish() };
   } catch (error) {
     if (error instanceof UnsortedStateError)
@@ -312,9 +313,13 @@ export async function deliverToTarget(
     rows: rows.length,
     added: diff.added.length,
     updated: diff.updated.length,
+    renamed: diff.renamed.length,
     disabled: diff.disabled.length,
     unchanged: diff.unchanged,
     guard: guard.ok ? "ok" : guard.reason,
+    ...(diff.renamed.length > 0
+      ? { renames: diff.renamed.map(({ from, to }) => ({ from: from.EMAIL, to: to.EMAIL })) }
+      : {}),
   });
   if (options.dryRun) return outcome;
 

@@ -3,6 +3,7 @@
 import type { RunSyncResult, TargetOutcome } from "../app/run-sync.ts";
 import { diffCounts } from "../core/diff.ts";
 import type { SyncError } from "../core/errors.ts";
+import { RENAME_CONSEQUENCE } from "../core/renames.ts";
 import { planSummaryJson, renderPlan } from "./render-plan.ts";
 
 const EXAMPLES = 5;
@@ -15,7 +16,7 @@ export function renderTarget(
   const limit = options.verbose ? Number.POSITIVE_INFINITY : EXAMPLES;
   const lines = [
     `Target ${outcome.target} (client ${outcome.clientId}): ${outcome.rows} records`,
-    `  add ${diff.added.length}, update ${diff.updated.length}, disable ${diff.disabled.length}, unchanged ${diff.unchanged}` +
+    `  add ${diff.added.length}, update ${diff.updated.length}${diff.renamed.length > 0 ? `, rename ${diff.renamed.length}` : ""}, disable ${diff.disabled.length}, unchanged ${diff.unchanged}` +
       (outcome.previous === "found" ? ` (compared with the last upload of ${diff.previousCount})` : ""),
   ];
   if (outcome.previous !== "found") {
@@ -38,6 +39,11 @@ export function renderTarget(
     lines.push(`  ~ ${update.email}: ${[...changes, ...kept].join("; ")}`);
   }
   more(Math.min(limit, diff.updated.length), diff.updated.length);
+  for (const rename of diff.renamed.slice(0, limit)) {
+    lines.push(`  > renamed ${rename.from.EMAIL} -> ${rename.to.EMAIL}`);
+  }
+  more(Math.min(limit, diff.renamed.length), diff.renamed.length);
+  if (diff.renamed.length > 0) lines.push(`    (renamed: ${RENAME_CONSEQUENCE})`);
   for (const row of diff.disabled.slice(0, limit)) lines.push(`  - ${row.EMAIL}  (will be disabled)`);
   more(Math.min(limit, diff.disabled.length), diff.disabled.length);
   if (!outcome.guard.ok) {
@@ -101,6 +107,7 @@ export function runJson(result: RunSyncResult, options: { dryRun: boolean; runId
       counts: diffCounts(outcome.diff),
       added: outcome.diff.added.slice(),
       updated: outcome.diff.updated,
+      renamed: outcome.diff.renamed,
       disabled: outcome.diff.disabled.slice(),
       guard: outcome.guard,
       upload: outcome.upload,

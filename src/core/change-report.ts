@@ -9,6 +9,7 @@ import type { UpdatedRecord, UploadDiff } from "./diff.ts";
 import { emailKey } from "./email.ts";
 import type { GuardVerdict } from "./guard.ts";
 import type { RecordWarning, SkippedRecord } from "./mapping.ts";
+import { RENAME_CONSEQUENCE, type RenamedRecord } from "./renames.ts";
 
 export interface ReportTarget {
   name: string;
@@ -150,6 +151,17 @@ function updatedTable(updated: readonly UpdatedRecord[], rows: readonly Row[]): 
   );
 }
 
+function renamedTable(renamed: readonly RenamedRecord[]): string {
+  return `<p class="note">${escapeHtml(RENAME_CONSEQUENCE)}.</p>${groupedTable(
+    ["old EMAIL", "new EMAIL", "name"],
+    renamed,
+    { keyOf: (rename) => rename.to.SITE, title: siteTitle },
+    (rename) => [
+      `<tr>${cell(rename.from.EMAIL, "old")}${cell(rename.to.EMAIL, "new")}${cell(fullName(rename.to))}</tr>`,
+    ],
+  )}`;
+}
+
 function disabledTable(rows: readonly Row[]): string {
   return groupedTable(
     ["EMAIL", "name", "TITLE", "DIVISION"],
@@ -229,6 +241,7 @@ function targetSection(target: ReportTarget, dryRun: boolean): string {
     ["records to upload", target.rows.length],
     ["added", diff.added.length],
     ["updated", diff.updated.length],
+    ["renamed", diff.renamed.length],
     ["disabled", diff.disabled.length],
     ["unchanged", diff.unchanged],
     ["in the last upload", diff.previousCount],
@@ -240,6 +253,7 @@ ${verdict(target, dryRun)}${outcome(target, dryRun)}
 ${siteSummary(target)}
 ${section("added", "Added", diff.added.length, addedTable(diff.added.slice()), "No one is added.")}
 ${section("updated", "Updated (old -> new)", diff.updated.length, updatedTable(diff.updated, target.rows), "No one is updated.")}
+${section("renamed", "Renamed (old -> new EMAIL)", diff.renamed.length, renamedTable(diff.renamed), "No one is renamed.")}
 ${section("disabled", "Disabled", diff.disabled.length, disabledTable(diff.disabled.slice()), "No one is disabled.")}
 </section>`;
 }

@@ -7,7 +7,15 @@
 import { COLUMNS, type Column, type Row } from "./columns.ts";
 import { emailKey } from "./email.ts";
 import { compareText } from "./mapping.ts";
-import { decodeRow, encodeRow, type RowList, type RowTable, rowListOf, rowTableFrom } from "./row-table.ts";
+import { pairRenames, type RenamedRecord } from "./renames.ts";
+import {
+  createRowTableBuilder,
+  decodeRow,
+  encodeRow,
+  type RowList,
+  type RowTable,
+  rowListOf,
+} from "./row-table.ts";
 
 export interface FieldChange {
   column: Column;
@@ -25,6 +33,8 @@ export interface UpdatedRecord {
 export interface UploadDiff {
   added: RowList;
   updated: UpdatedRecord[];
+  /** The same source object under another EMAIL: to iLobby a disable and an add, counted apart from both. */
+  renamed: RenamedRecord[];
   disabled: RowList;
   unchanged: number;
   /** Rows in the last upload (the base of the percentage guard). */
@@ -35,8 +45,8 @@ export interface UploadDiff {
 export class UnsortedStateError extends Error {}
 
 export interface SortedDiff {
-  /** The next row of the last upload, in ascending EMAIL-key order. */
-  previous(row: Row): void;
+  /** The next row of the last upload, in ascending EMAIL-key order, with its stable id when the state has one. */
+  previous(row: Row, stableId?: string): void;
   finish(): UploadDiff;
 }
 
@@ -46,11 +56,12 @@ export function createSortedDiff(next: RowTable): SortedDiff {
   const added: number[] = [];
   const updated: UpdatedRecord[] = [];
   const disabled: Row[] = [];
+  const disabledIds: (string | undefined)[] = [];
   let unchanged = 0;
   let previousCount = 0;
 
   return {
-    previous(before) {
+    previous(before, stableId) {
       const key = emailKey(before.EMAIL);
       if (lastKey !== undefined) {
         const order = compareText(lastKey, key);
@@ -62,6 +73,7 @@ export function createSortedDiff(next: RowTable): SortedDiff {
       while (cursor < next.length && compareText(next.key(cursor), key) < 0) added.push(cursor++);
       if (cursor >= next.length || next.key(cursor) !== key) {
         disabled.push(before);
+        disabledIds.push(stableId);
         return;
       }
       const index = cursor++;
@@ -81,10 +93,22 @@ export function createSortedDiff(next: RowTable): SortedDiff {
     },
     finish() {
       while (cursor < next.length) added.push(cursor++);
+      const pairs = pairRenames(
+        disabledIds,
+        added.map((index) => next.stableId(index)),
+      );
+      const renamed: RenamedRecord[] = pairs.map(([gone, come]) => ({
+        stableId: next.stableId(added[come] as number) as string,
+        from: disabled[gone] as Row,
+        to: next.at(added[come] as number) as Row,
+      }));
+      const renamedFrom = new Set(pairs.map(([gone]) => gone));
+      const renamedTo = new Set(pairs.map(([, come]) => come));
       return {
-        added: next.subset(added),
+        added: next.subset(renamedTo.size ? added.filter((_, at) => !renamedTo.has(at)) : added),
         updated,
-        disabled: rowListOf(disabled),
+        renamed,
+        disabled: rowListOf(renamedFrom.size ? disabled.filter((_, at) => !renamedFrom.has(at)) : disabled),
         unchanged,
         previousCount,
       };
@@ -92,11 +116,23 @@ export function createSortedDiff(next: RowTable): SortedDiff {
   };
 }
 
+/** Stable source ids of the rows, index for index (undefined where a row has none). */
+export interface RowIds {
+  previous: readonly (string | undefined)[];
+  next: readonly (string | undefined)[];
+}
+
 /** The diff of two lists of rows in any order (tests, and callers that hold both lists anyway). */
-export function diffUploads(previous: readonly Row[], next: readonly Row[]): UploadDiff {
-  const diff = createSortedDiff(rowTableFrom(next));
-  const sorted = rowTableFrom(previous);
-  for (const row of sorted) diff.previous(row);
+export function diffUploads(previous: readonly Row[], next: readonly Row[], ids?: RowIds): UploadDiff {
+  const table = (rows: readonly Row[], stableIds: RowIds[keyof RowIds] | undefined) => {
+    const builder = createRowTableBuilder();
+    for (const [index, row] of rows.entries()) builder.add(row, stableIds?.[index]);
+    return builder.finish();
+  };
+  const diff = createSortedDiff(table(next, ids?.next));
+  const sorted = table(previous, ids?.previous);
+  for (let index = 0; index < sorted.length; index++)
+    diff.previous(sorted.at(index) as Row, sorted.stableId(index));
   return diff.finish();
 }
 
@@ -105,6 +141,7 @@ export function diffCounts(diff: UploadDiff) {
   return {
     add: diff.added.length,
     update: diff.updated.length,
+    rename: diff.renamed.length,
     disable: diff.disabled.length,
     unchanged: diff.unchanged,
   };

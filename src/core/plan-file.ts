@@ -82,6 +82,8 @@ const targetSchema = z.strictObject({
         clearedButKept: z.array(column),
       }),
     ),
+    // Plans written before renames were detected have none.
+    renamed: z.array(z.strictObject({ stableId: text, from: rowObject, to: rowObject })).default([]),
     disabled: z.array(rowObject),
     unchanged: z.number().int().min(0),
     previousCount: z.number().int().min(0),

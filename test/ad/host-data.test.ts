@@ -1,16 +1,18 @@
 /**
  * Host data iLobby acts on, read from the Samba AD DC by the built CLI: phone numbers as people type them, sent
- * in E.164. The expected numbers are written here by hand from the numbering plans, not computed by the library.
+ * in E.164 (the expected numbers are written here by hand from the numbering plans, not computed by the library),
+ * and a person whose mail changes, seen as a rename through the objectGUID kept in the state.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Attribute, Change, Client } from "ldapts";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { stringify } from "yaml";
-import type { Row } from "../../src/core/columns.ts";
+import { COLUMNS, type Row } from "../../src/core/columns.ts";
 import { type Emulator, startEmulator } from "../emulator/emulator.ts";
 import { runCli } from "../support/cli.ts";
-import { DNS_DOMAIN, HOST_DATA_DN } from "./seed.ts";
+import { buildSeed, DNS_DOMAIN, HOST_DATA_DN } from "./seed.ts";
 
 const dc = inject("sambaDc");
 const CLIENT = "host-data-client";
@@ -29,7 +31,7 @@ const PHONES = {
   countryBySite: { London: "GB", Sydney: "AU", Paris: "FR" },
 };
 
-function writeConfig(phones: Record<string, unknown>, extra: Record<string, unknown> = {}): void {
+function writeConfig(phones: Record<string, unknown> | undefined, extra: Record<string, unknown> = {}): void {
   const config = {
     ilobby: { clientId: CLIENT, baseUrl: emulator.url, caFile: emulator.caFile },
     directory: {
@@ -38,7 +40,7 @@ function writeConfig(phones: Record<string, unknown>, extra: Record<string, unkn
       caFile: dc.caFile,
       searchBases: [HOST_DATA_DN],
     },
-    phones,
+    ...(phones ? { phones } : {}),
     stateDir: "state",
     ...extra,
   };
@@ -172,5 +174,108 @@ describe("phone numbers from Samba AD", () => {
       [mail("fiona.walsh"), "020 7946 0958", "+442079460958"],
       [mail("jonas.weber"), "030 23125 456", "030 23125 456"],
     ]);
+  });
+});
+
+/** Sets the person's mail, as an administrator does in AD. */
+async function setMail(dn: string, mail: string): Promise<void> {
+  const client = new Client({
+    url: dc.ldapsUrl,
+    tlsOptions: { ca: readFileSync(dc.caFile), minVersion: "TLSv1.2" },
+  });
+  try {
+    await client.bind(dc.adminUpn, dc.adminPassword);
+    await client.modify(dn, [
+      new Change({ operation: "replace", modification: new Attribute({ type: "mail", values: [mail] }) }),
+    ]);
+  } finally {
+    await client.unbind();
+  }
+}
+
+describe("renames in Samba AD", () => {
+  const person = buildSeed().people.find((candidate) => candidate.sAMAccountName === "iberg");
+  if (!person?.attributes.mail) throw new Error("the seed needs Ingrid Berg with a mail");
+  const oldMail = person.attributes.mail;
+  const newMail = mail("ingrid.lund");
+
+  it("reports a changed mail as renamed old -> new, outside the disable guard, and iLobby gets the new entry", async () => {
+    // No disable at all is allowed: a rename must not trip the guard.
+    writeConfig(undefined, { safety: { maxDisable: 0, ignoreUpTo: 0 }, log: { file: "sync.log" } });
+    const first = await run([]);
+    expect(first.code, first.stderr).toBe(0);
+    await setMail(person.dn, newMail);
+    try {
+      const preview = await run(["--dry-run", "--json"]);
+      expect(preview.code, preview.stderr).toBe(0);
+      const target = JSON.parse(preview.stdout).targets[0];
+      expect(target.counts).toMatchObject({ add: 0, rename: 1, disable: 0 });
+      expect(target.renamed).toHaveLength(1);
+      expect(target.renamed[0].from.EMAIL).toBe(oldMail);
+      expect(target.renamed[0].to.EMAIL).toBe(newMail);
+      expect(target.renamed[0].stableId).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+      );
+
+      const human = await run(["--dry-run"]);
+      expect(human.stdout).toContain(`> renamed ${oldMail} -> ${newMail}`);
+      expect(human.stdout).toContain("it disables the old entry and creates a new one");
+
+      const second = await run([]);
+      expect(second.code, second.stderr).toBe(0);
+      const book = emulator.addressBook(CLIENT);
+      expect(book.find((entry) => entry.EMAIL === oldMail)?.enabled).toBe(false);
+      expect(book.find((entry) => entry.EMAIL === newMail)?.enabled).toBe(true);
+      const planned = readFileSync(join(dir, "sync.log"), "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line))
+        .filter((event) => event.event === "target-planned");
+      expect(planned.at(-1)).toMatchObject({
+        renamed: 1,
+        disabled: 0,
+        renames: [{ from: oldMail, to: newMail }],
+      });
+    } finally {
+      await setMail(person.dn, oldMail);
+    }
+  });
+
+  it("reads a state file written before ids were kept: an add and a disable, then a rename after one upload", async () => {
+    writeConfig(undefined);
+    const first = await run(["--dry-run", "--json"]);
+    const rows: Row[] = JSON.parse(first.stdout).rows;
+    // The state file format of 0.1.0: rows without ids.
+    mkdirSync(join(dir, "state"), { recursive: true });
+    writeFileSync(
+      join(dir, "state", "default.last-upload.json"),
+      JSON.stringify({
+        version: 1,
+        target: "default",
+        clientId: CLIENT,
+        baseUrl: emulator.url,
+        uploadedAt: "2026-12-01T06:00:00.000Z",
+        runId: "before-ids",
+        columns: COLUMNS,
+        rows: rows.map((row) => COLUMNS.map((column) => row[column])),
+      }),
+    );
+    await setMail(person.dn, newMail);
+    try {
+      const preview = await run(["--dry-run", "--json"]);
+      expect(preview.code, preview.stderr).toBe(0);
+      expect(preview.stderr).not.toContain("warning");
+      const target = JSON.parse(preview.stdout).targets[0];
+      expect(target.previous).toBe("found");
+      expect(target.counts).toMatchObject({ add: 1, rename: 0, disable: 1 });
+
+      expect((await run([])).code).toBe(0);
+      await setMail(person.dn, oldMail);
+      const back = JSON.parse((await run(["--dry-run", "--json"])).stdout).targets[0];
+      expect(back.counts).toMatchObject({ add: 0, rename: 1, disable: 0 });
+      expect(back.renamed[0].to.EMAIL).toBe(oldMail);
+    } finally {
+      await setMail(person.dn, oldMail);
+    }
   });
 });

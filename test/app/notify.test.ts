@@ -140,7 +140,7 @@ describe("from a run to the report", () => {
       target: "default",
       clientId: "c",
       rows: 5,
-      diff: { added: [], updated: [], disabled, unchanged: 5, previousCount: 30 },
+      diff: { added: [], updated: [], renamed: [], disabled, unchanged: 5, previousCount: 30 },
       previous: "found",
       guard: { ok: false, reason: "max-disable", limit: 3, message: "25 would be disabled" },
       status: "failed",

@@ -138,7 +138,13 @@ describe("a run stopped by the guard", () => {
     // The state advanced as a run's does: the plan's scope is now the last upload.
     writeConfig(narrowScope);
     const after = JSON.parse((await cli(["--json", "run", "--dry-run"])).stdout);
-    expect(after.targets[0].counts).toEqual({ add: 0, update: 0, disable: 0, unchanged: narrowed.length });
+    expect(after.targets[0].counts).toEqual({
+      add: 0,
+      update: 0,
+      rename: 0,
+      disable: 0,
+      unchanged: narrowed.length,
+    });
     // log.file got the apply's events, under its own run id.
     const events = readFileSync(join(dir, "sync.log"), "utf8")
       .trim()

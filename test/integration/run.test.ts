@@ -76,6 +76,7 @@ describe("run", () => {
     expect(summary.targets[0].counts).toEqual({
       add: expectedRows().length,
       update: 0,
+      rename: 0,
       disable: 0,
       unchanged: 0,
     });

@@ -180,6 +180,7 @@ export function registerApply(program: Command, context: CommandContext): void {
             counts: {
               add: outcome.diff.added.length,
               update: outcome.diff.updated.length,
+              rename: outcome.diff.renamed.length,
               disable: outcome.diff.disabled.length,
               unchanged: outcome.diff.unchanged,
             },

@@ -36,7 +36,8 @@ function plural(count: number, one: string, many = `${one}s`): string {
 
 function countsText(target: TargetReport): string {
   const { counts } = target;
-  return `added ${counts.added}, updated ${counts.updated}, disabled ${counts.disabled}, unchanged ${counts.unchanged}, skipped ${counts.skipped}`;
+  const renamed = counts.renamed ? `, renamed ${counts.renamed}` : "";
+  return `added ${counts.added}, updated ${counts.updated}${renamed}, disabled ${counts.disabled}, unchanged ${counts.unchanged}, skipped ${counts.skipped}`;
 }
 
 /** The one line that says what happened: e-mail subjects, Slack's fallback text, the card's first line. */

@@ -18,6 +18,8 @@ export interface ReportedError {
 export interface TargetCounts {
   added: number;
   updated: number;
+  /** People whose EMAIL changed (the same source id): iLobby disables the old entry and creates a new one. */
+  renamed?: number | undefined;
   disabled: number;
   unchanged: number;
   /** Records of the run left out (no EMAIL, unknown SITE, ...): a skipped record reaches no target. */
