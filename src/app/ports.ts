@@ -104,6 +104,8 @@ export interface StateStore {
 export interface PlanStore {
   /** Where the plan of a run stopped by the guard is saved: <stateDir>/plans/<runId>.json. */
   pathFor(runId: string): string;
+  /** Where the HTML report of that plan is saved, beside it: <stateDir>/plans/<runId>.html. */
+  reportPathFor(runId: string): string;
   write(path: string, text: string): Promise<void>;
   /** Throws SyncError("config") when the file cannot be read (missing, not a regular file, too large). */
   read(path: string): Promise<string>;

@@ -4,7 +4,7 @@
  * <stateDir>/plans/<runId>.json, so the administrator can review that exact change and approve it.
  */
 
-import type { ChangeReport, ReportTarget } from "../core/change-report.ts";
+import { type ChangeReport, type ReportTarget, renderChangeReport } from "../core/change-report.ts";
 import type { Row } from "../core/columns.ts";
 import { SyncError } from "../core/errors.ts";
 import type { RecordWarning, SkippedRecord } from "../core/mapping.ts";
@@ -82,14 +82,32 @@ export async function recordPlan(
   };
   await dependencies.plans.write(path, serializePlan(plan));
   const command = applyCommand(path, options.configPath, options.platform);
+  for (const outcome of outcomes) outcome.plan = { path, command };
+  // A stopped run also leaves its change in readable form beside the plan: what the reviewer reads and approves.
+  const report = options.dryRun ? undefined : dependencies.plans.reportPathFor(options.runId);
+  if (report) {
+    const rowsOf = (name: string) => targetsByName.get(name)?.rows.slice() ?? [];
+    const meta = {
+      command: "run",
+      runId: options.runId,
+      createdAt: plan.createdAt,
+      host: options.host,
+      dryRun: false,
+    };
+    await dependencies.plans.write(
+      report,
+      renderChangeReport(changeReport(outcomes, rowsOf, meta, result.plan)),
+    );
+  }
   for (const outcome of outcomes) {
-    outcome.plan = { path, command };
+    if (report) outcome.plan = { path, command, report };
     const { error } = outcome;
     if (error) {
+      const review = report ? `review this change in ${report}` : "review this change";
       outcome.error = new SyncError(error.category, error.message, {
         cause: error.likelyCause,
-        fix: `${error.fix ? `${error.fix}; or ` : ""}review this change (\`run --dry-run --report file.html\` shows it), then upload exactly it with: ${command}`,
-        data: { ...error.data, plan: path },
+        fix: `${error.fix ? `${error.fix}; or ` : ""}${review}, then upload exactly it with: ${command}`,
+        data: { ...error.data, plan: path, ...(report ? { report } : {}) },
       });
     }
   }

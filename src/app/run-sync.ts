@@ -78,7 +78,7 @@ export interface TargetOutcome {
   upload?: UploadReceipt;
   error?: SyncError;
   /** Set when the change is saved as a plan (guard stop, `run --dry-run --plan`): the file, the apply command. */
-  plan?: { path: string; command: string };
+  plan?: { path: string; command: string; report?: string };
   durationMs: number;
   /** The StateStore's fingerprint of the last upload the diff was computed against (a saved plan keeps it). */
   lastUploadFingerprint?: string | undefined;

@@ -56,6 +56,7 @@ export function renderTarget(
   if (outcome.status === "failed" && outcome.error) lines.push(`  FAILED: ${outcome.error.message}`);
   if (outcome.plan) {
     lines.push(`  plan saved: ${outcome.plan.path}`);
+    if (outcome.plan.report) lines.push(`  its report (HTML): ${outcome.plan.report}`);
     lines.push(`  to upload exactly this change after review: ${outcome.plan.command}`);
   }
   return lines;

@@ -8,7 +8,6 @@ import type {
   AddressBookTarget,
   CsvPayload,
   NewUpload,
-  PlanStore,
   StateStore,
   UploadHeader,
 } from "../../src/app/ports.ts";
@@ -21,6 +20,7 @@ import { SyncError } from "../../src/core/errors.ts";
 import { parsePlan, type SavedPlan } from "../../src/core/plan-file.ts";
 import { createRowTableBuilder } from "../../src/core/row-table.ts";
 import type { ResolvedTarget } from "../../src/core/targets.ts";
+import { memoryPlans } from "./fakes.ts";
 
 const HOUR = 3_600_000;
 const T0 = Date.parse("2026-12-07T10:00:00.000Z");
@@ -311,23 +311,6 @@ describe("apply", () => {
 });
 
 describe("saving plans", () => {
-  function memoryPlans(): PlanStore & { files: Map<string, string> } {
-    const files = new Map<string, string>();
-    return {
-      files,
-      pathFor: (runId) => `/state/plans/${runId}.json`,
-      async write(path, text) {
-        files.set(path, text);
-      },
-      async read(path) {
-        return files.get(path) ?? "";
-      },
-      async prune() {
-        return [];
-      },
-    };
-  }
-
   function runResult(outcomes: TargetOutcome[]): RunSyncResult {
     return {
       plan: {
@@ -392,7 +375,14 @@ describe("saving plans", () => {
     expect(read.plan.targets[0]?.stableIds).toEqual([null, "guid-b"]);
     const command = "ilobby-sync --config '/etc/my config.yaml' apply /state/plans/run-1.json";
     expect(result.targets.map((entry) => entry.plan?.command)).toEqual([undefined, command, undefined]);
-    expect(result.targets[1]?.error?.fix).toContain(command);
+    expect(result.targets[1]?.error?.fix).toContain(
+      `review this change in /state/plans/run-1.html, then upload exactly it with: ${command}`,
+    );
+    expect(result.targets[1]?.plan?.report).toBe("/state/plans/run-1.html");
+    // The report holds only the stopped target: the one that uploaded is no part of the plan.
+    const report = plans.files.get("/state/plans/run-1.html") as string;
+    expect(report).toContain("Target eu");
+    expect(report).not.toContain("Target us");
   });
 
   it("a dry run saves every target only when --plan names a file; a clean run saves nothing", async () => {

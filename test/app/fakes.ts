@@ -11,6 +11,7 @@ import {
   type DirectorySource,
   type LastUploadRead,
   type NewUpload,
+  type PlanStore,
   type RunLog,
   type SourceRecord,
   type StateStore,
@@ -172,5 +173,24 @@ export function dependencies(
     log: memoryLog(),
     say: () => {},
     warn: (message) => warnings.push(message),
+  };
+}
+
+/** Saved plans kept as texts by path (plans and their HTML reports). */
+export function memoryPlans(): PlanStore & { files: Map<string, string> } {
+  const files = new Map<string, string>();
+  return {
+    files,
+    pathFor: (runId) => `/state/plans/${runId}.json`,
+    reportPathFor: (runId) => `/state/plans/${runId}.html`,
+    async write(path, text) {
+      files.set(path, text);
+    },
+    async read(path) {
+      return files.get(path) ?? "";
+    },
+    async prune() {
+      return [];
+    },
   };
 }

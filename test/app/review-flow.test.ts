@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from "vitest";
 import { applyPlan, checkPlan, readPlan } from "../../src/app/apply-plan.ts";
-import type { PlanStore } from "../../src/app/ports.ts";
 import { recordPlan } from "../../src/app/review.ts";
 import { runSync } from "../../src/app/run-sync.ts";
 import { toCsv } from "../../src/core/csv.ts";
@@ -14,6 +13,7 @@ import {
   BASE_CONFIG,
   configFrom,
   dependencies,
+  memoryPlans,
   memorySource,
   memoryState,
   memoryTargets,
@@ -25,23 +25,6 @@ const staff = (count: number) =>
   Array.from({ length: count }, (_, index) =>
     person(`Person${String(index).padStart(3, "0")} Staff`, { title: "Host" }, { stableId: `guid-${index}` }),
   );
-
-function memoryPlans(): PlanStore & { files: Map<string, string> } {
-  const files = new Map<string, string>();
-  return {
-    files,
-    pathFor: (runId) => `/state/plans/${runId}.json`,
-    async write(path, text) {
-      files.set(path, text);
-    },
-    async read(path) {
-      return files.get(path) ?? "";
-    },
-    async prune() {
-      return [];
-    },
-  };
-}
 
 describe("a reviewed change, from the stopped run to apply", () => {
   it("saves the stopped target's plan and applies exactly it, once", async () => {
@@ -73,7 +56,12 @@ describe("a reviewed change, from the stopped run to apply", () => {
     expect(outcome?.plan).toEqual({
       path: "/state/plans/run-2.json",
       command: "ilobby-sync --config /etc/ilobby-sync.yaml apply /state/plans/run-2.json",
+      report: "/state/plans/run-2.html",
     });
+    // The report beside the plan shows the change the plan holds, and how to apply it.
+    const report = plans.files.get("/state/plans/run-2.html") as string;
+    expect(report).toContain("person019.staff@example.test");
+    expect(report).toContain(outcome?.plan?.command);
     expect(targets.sent).toHaveLength(1);
 
     const plan = await readPlan(plans, "/state/plans/run-2.json");

@@ -87,6 +87,12 @@ describe("a run stopped by the guard", () => {
     expect(plan.path).toBe(join(dir, "state", "plans", `${stopped.runId}.json`));
     expect(plan.command).toBe(`ilobby-sync --config ${join(dir, "ilobby-sync.yaml")} apply ${plan.path}`);
     expect(statSync(plan.path).mode & 0o777).toBe(0o600);
+    // Its change in readable form, beside it: what the reviewer reads before approving.
+    expect(plan.report).toBe(plan.path.replace(/\.json$/, ".html"));
+    expect(statSync(plan.report).mode & 0o777).toBe(0o600);
+    const report = readFileSync(plan.report, "utf8");
+    for (const row of everyone.filter((person) => !narrowed.some((kept) => kept.EMAIL === person.EMAIL)))
+      expect(report).toContain(row.EMAIL);
     const text = readFileSync(plan.path, "utf8");
     expect(text).not.toContain(CLIENT_SECRET);
     expect(text).not.toContain(SERVICE_ACCOUNT.password);
@@ -95,11 +101,12 @@ describe("a run stopped by the guard", () => {
     const human = await cli(["run"]);
     expect(human.code).toBe(6);
     expect(human.stdout).toMatch(/plan saved: .*\.json/);
+    expect(human.stdout).toMatch(/its report \(HTML\): .*\.html/);
     expect(human.stdout).toMatch(
       /to upload exactly this change after review: ilobby-sync --config \S+ apply \S+/,
     );
     expect(human.stderr).toMatch(
-      /fix: {3}review the list .*; or review this change .* then upload exactly it with: ilobby-sync --config/,
+      /fix: {3}review the list .*; or review this change in \S+\.html, then upload exactly it with: ilobby-sync --config/,
     );
   });
 
@@ -162,10 +169,12 @@ describe("a run stopped by the guard", () => {
   it("deletes saved plans older than safety.planMaxAge on the next run", async () => {
     const stopped = await stoppedRun();
     const old = stopped.targets[0].plan.path as string;
+    const oldReport = stopped.targets[0].plan.report as string;
     const recent = join(dir, "state", "plans", "00000000-0000-4000-8000-000000000000.json");
     writeFileSync(recent, "{}");
     const twoDaysAgo = (Date.now() - 2 * 86_400_000) / 1000;
     utimesSync(old, twoDaysAgo, twoDaysAgo);
+    utimesSync(oldReport, twoDaysAgo, twoDaysAgo);
     const notMine = join(dir, "state", "plans", "notes.json");
     writeFileSync(notMine, "{}");
     utimesSync(notMine, twoDaysAgo, twoDaysAgo);

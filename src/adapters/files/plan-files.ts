@@ -11,8 +11,8 @@ import { writePrivateFile } from "./private-file.ts";
 
 /** Far above a plan of 400,000 people (about 200 MB): anything larger is not a plan. */
 const MAX_PLAN_BYTES = 1024 * 1024 * 1024;
-/** Only files this code saved (<runId>.json) are ever deleted. */
-const SAVED_PLAN_NAME = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.json$/;
+/** Only files this code saved (<runId>.json and its report <runId>.html) are ever deleted. */
+const SAVED_PLAN_NAME = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.(json|html)$/;
 
 function unreadable(path: string, reason: string, error?: unknown): SyncError {
   return new SyncError("config", `cannot read the plan ${path}: ${reason}`, {
@@ -25,6 +25,7 @@ export function createPlanFiles(stateDirectory: string): PlanStore {
   const folder = join(stateDirectory, "plans");
   return {
     pathFor: (runId) => join(folder, `${runId}.json`),
+    reportPathFor: (runId) => join(folder, `${runId}.html`),
 
     write: (path, text) => writePrivateFile(path, text, "plan file"),
 
