@@ -290,7 +290,7 @@ dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1re
 dl.meta dt { color: #57606a; }
 dl.meta dd { margin: 0; }
 dl.totals { display: flex; flex-wrap: wrap; gap: .5rem; margin: 1rem 0; }
-dl.totals div { border: 1px solid #d0d7de; border-radius: 6px; padding: .35rem .75rem; min-width: 7rem; }
+dl.totals div { border: 1px solid #d0d7de; border-radius: 6px; padding: .35rem .75rem; min-width: 6rem; }
 dl.totals dt { color: #57606a; font-size: .85em; }
 dl.totals dd { margin: 0; font-size: 1.35rem; font-weight: 600; }
 .verdict, .outcome, .note, .plan { padding: .5rem .75rem; border-radius: 6px; margin: .5rem 0; }
