@@ -146,6 +146,13 @@ export async function runInit(
   ports: InitPorts,
   options: InitOptions,
 ): Promise<InitResult> {
+  // Checked first: a typo must not cost the administrator every test and answer before it.
+  const phoneCountry = given.phoneCountry?.trim().toUpperCase();
+  if (phoneCountry && !isCountryCode(phoneCountry)) {
+    throw new SyncError("config", `--phone-country "${phoneCountry}" is not a country code`, {
+      fix: "give a two-letter ISO 3166-1 code such as CA, US, GB or FR",
+    });
+  }
   if (!dialog.interactive) {
     const missing = missingFlags(given);
     if (missing.length > 0) {

@@ -218,6 +218,20 @@ describe("init with flags (unattended)", () => {
     });
   });
 
+  it("refuses a --phone-country that is not a country code before any test, and writes nothing", async () => {
+    const result = await init(
+      [
+        ...["--url", "ldaps://dc1.corp.example.com", "--bind-dn", "CORP\\svc-ilobby"],
+        ...["--base", "OU=Staff,DC=corp,DC=example,DC=com", "--client-id", "abc", "--phone-country", "XX"],
+        ...["--no-test", "--no-store-secrets"],
+      ],
+      {},
+    );
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--phone-country "XX" is not a country code');
+    expect(existsSync(join(dir, "ilobby-sync.yaml"))).toBe(false);
+  });
+
   it("--notify-webhook writes a webhook whose URL is the notify-webhook secret", async () => {
     const result = await init(
       [

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Row } from "../../src/core/columns.ts";
+import { parseConfigText } from "../../src/core/config/parse.ts";
 import {
   AS_IS,
   countPhoneChanges,
@@ -219,5 +220,49 @@ describe("countPhoneChanges (doctor)", () => {
       invalid: 1,
       fixedLineMobiles: 1,
     });
+  });
+});
+
+describe("the phones block in the config", () => {
+  const base = `
+ilobby:
+  clientId: my-client-id
+directory:
+  url: ldaps://dc1.corp.example.com
+  bindDn: svc-ilobby@corp.example.com
+  searchBases: [OU=Users,DC=corp,DC=example,DC=com]
+sites: [Toronto, London]
+`;
+
+  it("is absent by default (numbers sent as they are) and takes e164, drop and drop inside the block", () => {
+    const without = parseConfigText(base);
+    expect(without.ok && without.config.phones).toBeUndefined();
+    const withBlock = parseConfigText(
+      `${base}phones:\n  defaultCountry: ca\n  countryBySite: { London: gb }\n`,
+    );
+    expect(withBlock.ok && withBlock.config.phones).toEqual({
+      format: "e164",
+      defaultCountry: "CA",
+      countryBySite: { London: "GB" },
+      extensions: "drop",
+      invalid: "drop",
+    });
+  });
+
+  it("names an unknown country, a site outside `sites` and an unknown format with their key paths", () => {
+    const problems = (phones: string) => {
+      const result = parseConfigText(`${base}phones:\n${phones}`);
+      return result.ok ? [] : result.problems.map(({ path, message }) => ({ path, message }));
+    };
+    expect(problems("  defaultCountry: XX\n  countryBySite: { Paris: FR }\n")).toEqual([
+      {
+        path: "phones.defaultCountry",
+        message: "must be a two-letter ISO 3166-1 country code such as CA, GB or FR",
+      },
+      { path: "phones.countryBySite.Paris", message: '"Paris" is not listed in `sites`' },
+    ]);
+    expect(problems("  format: E164\n")).toEqual([
+      { path: "phones.format", message: 'Invalid option: expected one of "e164"|"international"|"asIs"' },
+    ]);
   });
 });
