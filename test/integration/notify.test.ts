@@ -12,6 +12,7 @@ import { emailChannel } from "../../src/adapters/notify/email-channel.ts";
 import { toCsv } from "../../src/core/csv.ts";
 import type { SyncReport } from "../../src/core/notify/report.ts";
 import { runCli } from "../support/cli.ts";
+import { ENTRA_SECRET, startEntraWorld } from "../support/entra-world.ts";
 import {
   type HttpsReceiver,
   type SmtpReceiver,
@@ -324,6 +325,30 @@ describe("certificates near expiry", () => {
       ]);
     } finally {
       await shortLived.stop();
+    }
+  });
+
+  it("so does the certificate of Microsoft Graph (an Entra ID source)", async () => {
+    const entra = await startEntraWorld({ ilobbyClients: { [CLIENT]: CLIENT_SECRET } });
+    try {
+      const config = entra.config(CLIENT);
+      config.notify = notifyBlock({ on: ["warning"], email: undefined });
+      config.stateDir = join(dir, "state");
+      entra.writeConfig(dir, config);
+      const result = await run(["run"], { ILOBBY_SYNC_ENTRA_CLIENT_SECRET: ENTRA_SECRET });
+      expect(result.code, result.stderr).toBe(0);
+      const messages = json("json")[0].warnings.map((warning: { message: string }) => warning.message);
+      // The emulators' certificates live 30 days (pki.ts), so both are within the warning's reach.
+      expect(messages).toContainEqual(
+        expect.stringMatching(/^the certificate of Entra ID https:\/\/127\.0\.0\.1 expires in 2\d day/),
+      );
+      expect(messages).toContainEqual(
+        expect.stringMatching(
+          new RegExp(`^the certificate of iLobby ${entra.ilobby.url} expires in 2\\d day`),
+        ),
+      );
+    } finally {
+      await entra.stop();
     }
   });
 });

@@ -34,7 +34,14 @@ export async function openEntraDirectory(block: EntraDirectoryConfig, context: S
   const extraCa = block.caFile
     ? [await readPemFile(context.resolvePath(block.caFile), "directory.caFile")]
     : [];
-  const network = createNetworkPath({ env: context.env, extraCa, timeoutMs: block.timeoutSeconds * 1000 });
+  const { onCertificate } = context;
+  const network = createNetworkPath({
+    env: context.env,
+    extraCa,
+    timeoutMs: block.timeoutSeconds * 1000,
+    // The token endpoint and Graph are two hosts with two certificates: each is named by its host.
+    onCertificate: onCertificate && ((validTo, host) => onCertificate(`Entra ID https://${host}`, validTo)),
+  });
   return createEntraDirectory({
     ...block,
     credential,

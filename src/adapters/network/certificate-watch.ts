@@ -7,7 +7,7 @@ import { type ConnectionOptions, checkServerIdentity } from "node:tls";
 
 export function watchingCertificates<T extends ConnectionOptions>(
   options: T,
-  onCertificate: ((validTo: string) => void) | undefined,
+  onCertificate: ((validTo: string, host: string) => void) | undefined,
 ): T {
   if (!onCertificate) return options;
   const verify = options.checkServerIdentity ?? checkServerIdentity;
@@ -15,7 +15,7 @@ export function watchingCertificates<T extends ConnectionOptions>(
     ...options,
     checkServerIdentity(host, certificate) {
       const problem = verify(host, certificate);
-      if (!problem && certificate.valid_to) onCertificate(new Date(certificate.valid_to).toISOString());
+      if (!problem && certificate.valid_to) onCertificate(new Date(certificate.valid_to).toISOString(), host);
       return problem;
     },
   };

@@ -29,7 +29,7 @@ export interface NetworkPathOptions {
   /** Connect, response-headers and body timeouts; undici's defaults when unset. */
   timeoutMs?: number | undefined;
   /** Told the expiry of each server certificate this path verified (not the proxy's): near expiry, a warning. */
-  onCertificate?: ((validTo: string) => void) | undefined;
+  onCertificate?: ((validTo: string, host: string) => void) | undefined;
 }
 
 export interface NetworkPath {

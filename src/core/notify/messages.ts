@@ -217,10 +217,9 @@ export function teamsPayload(report: SyncReport, details: Details) {
     });
     body.push({
       type: "FactSet",
-      facts: (["added", "updated", "disabled", "unchanged", "skipped"] as const).map((kind) => ({
-        title: kind,
-        value: String(target.counts[kind]),
-      })),
+      facts: (["added", "updated", "renamed", "disabled", "unchanged", "skipped"] as const)
+        .filter((kind) => kind !== "renamed" || target.counts.renamed)
+        .map((kind) => ({ title: kind, value: String(target.counts[kind] ?? 0) })),
     });
     const examples = exampleLines(report, target, details);
     if (examples.length > 0) body.push(richText(examples.map((line) => line.trim()).join("\n")));
