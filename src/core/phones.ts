@@ -65,7 +65,12 @@ export function isCountryCode(code: string): boolean {
 
 /** The country assumed for a number written without "+": the SITE's, else the default. */
 export function countryFor(policy: PhonePolicy, site: string): string | undefined {
-  return policy.countryBySite?.[site] ?? policy.defaultCountry;
+  // Own keys only: a SITE from the directory named "constructor" must not find Object's.
+  const bySite =
+    policy.countryBySite && Object.hasOwn(policy.countryBySite, site)
+      ? policy.countryBySite[site]
+      : undefined;
+  return bySite ?? policy.defaultCountry;
 }
 
 /** A parsed number and its type (with the "max" metadata a number is valid exactly when it has a type). */
@@ -104,7 +109,7 @@ function whyInvalid(raw: string, site: string, country: string | undefined): str
   const trimmed = raw.trim();
   if (!/\d/.test(trimmed)) return "has no digits: it is not a phone number";
   if (!trimmed.startsWith("+") && !trimmed.startsWith("00") && country === undefined) {
-    return `has no country code and no country is configured${site ? ` for SITE "${site}"` : ""}: set phones.defaultCountry or phones.countryBySite`;
+    return `has no country code and no country is configured${site ? ` for SITE ${JSON.stringify(site)}` : ""}: set phones.defaultCountry or phones.countryBySite`;
   }
   const assumed = country && !trimmed.startsWith("+") ? ` (read as a number of ${country})` : "";
   return `is not a valid phone number${assumed}`;

@@ -9,6 +9,7 @@ import { parseConfigText } from "../../src/core/config/parse.ts";
 import {
   AS_IS,
   countPhoneChanges,
+  countryFor,
   normalisePhone,
   normaliseRowPhones,
   type PhonePolicy,
@@ -105,6 +106,12 @@ describe("normalisePhone to E.164", () => {
     expect(send("07700 900123", e164, "London").findings[0]?.problem).toBe("invalid");
     // A Berlin number in a site with no country: read as Canadian, it is no number at all.
     expect(send("030 23125 456", e164, "Berlin").value).toBe("");
+  });
+
+  it("takes only the configured sites' countries, whatever the directory calls a SITE", () => {
+    expect(countryFor(e164, "constructor")).toBe("CA");
+    expect(countryFor(e164, "__proto__")).toBe("CA");
+    expect(send("(416) 555-0199", e164, "toString").value).toBe("+14165550199");
   });
 
   it("says how to give a country when none is configured", () => {
