@@ -138,7 +138,7 @@ describe("notifications of a run", () => {
       host: hostname(),
       exitCode: 6,
       command: "run",
-      error: null,
+      error: { category: "guard", message: expect.stringMatching(/would be disabled/) },
       targets: [
         {
           target: "default",

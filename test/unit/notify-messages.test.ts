@@ -161,6 +161,7 @@ describe("the webhook formats", () => {
       version: "1.2.3",
       runId: "00000000-0000-4000-8000-000000000000",
       exitCode: 6,
+      error: { category: "guard" },
       targets: [
         {
           target: "default",

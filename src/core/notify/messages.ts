@@ -149,7 +149,8 @@ export function jsonPayload(report: SyncReport, details: Details) {
     dryRun: report.dryRun,
     exitCode: report.exitCode,
     summary: summaryLine(report),
-    error: report.error ?? null,
+    // The command's own failure, else the first stopped or failed target's: `error.category` says what happened.
+    error: report.error ?? report.targets.find((target) => target.error)?.error ?? null,
     targets: report.targets.map((target) => ({
       target: target.target,
       status: target.status,
