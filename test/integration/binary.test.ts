@@ -27,6 +27,12 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Emulator } from "../emulator/emulator.ts";
 import {
+  ENTRA_CERT_CLIENT_ID,
+  ENTRA_SECRET,
+  type EntraWorld,
+  startEntraWorld,
+} from "../support/entra-world.ts";
+import {
   type HttpsReceiver,
   type SmtpReceiver,
   startHttpsReceiver,
@@ -263,6 +269,46 @@ describe("the Linux binary notifies", () => {
     ).toEqual(["/ping/binary/start", "/ping/binary"]);
     expect(smtp.mails).toHaveLength(1);
     expect(smtp.mails[0]?.subject).toMatch(/^ilobby-sync (warning|success): synced 1 target/);
+  });
+});
+
+describe("the Linux binary reads Microsoft Entra ID", () => {
+  let entra: EntraWorld;
+  const ENTRA_ILOBBY_CLIENT = "binary-entra-client";
+
+  beforeAll(async () => {
+    entra = await startEntraWorld({ ilobbyClients: { [ENTRA_ILOBBY_CLIENT]: CLIENT_SECRET } });
+  });
+  afterAll(async () => {
+    await entra?.stop();
+  });
+
+  it("syncs a tenant with a client secret, and with a certificate (msal's client assertion inside the binary)", async () => {
+    const site = join(work, "entra");
+    mkdirSync(site);
+    entra.writeConfig(site, entra.config(ENTRA_ILOBBY_CLIENT));
+    const env = { ILOBBY_SYNC_ENTRA_CLIENT_SECRET: ENTRA_SECRET, ILOBBY_SYNC_CLIENT_SECRET: CLIENT_SECRET };
+    const dryRun = await runBinary(["--json", "run", "--dry-run"], { cwd: site, env });
+    expect(dryRun.code, dryRun.stderr).toBe(0);
+    const emails = JSON.parse(dryRun.stdout).rows.map((row: { EMAIL: string }) => row.EMAIL.toLowerCase());
+    expect(emails.sort()).toEqual(entra.facts.allStaffEmails);
+    const real = await runBinary(["run"], { cwd: site, env });
+    expect(real.code, real.stderr).toBe(0);
+    const book = entra.ilobby.addressBook(ENTRA_ILOBBY_CLIENT).filter((entry) => entry.enabled);
+    expect(book.map((entry) => entry.EMAIL.toLowerCase()).sort()).toEqual(entra.facts.allStaffEmails);
+
+    const config = entra.config(ENTRA_ILOBBY_CLIENT);
+    config.directory.clientId = ENTRA_CERT_CLIENT_ID;
+    config.directory.certificateFile = entra.certificate.pemFile;
+    entra.writeConfig(site, config);
+    const withCertificate = await runBinary(["--json", "run", "--dry-run"], {
+      cwd: site,
+      env: { ILOBBY_SYNC_CLIENT_SECRET: CLIENT_SECRET },
+    });
+    expect(withCertificate.code, withCertificate.stderr).toBe(0);
+    expect(entra.graph.requests.filter((request) => request.endpoint === "token").at(-1)?.credential).toBe(
+      "certificate",
+    );
   });
 });
 
