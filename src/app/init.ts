@@ -25,6 +25,14 @@ import { type EndpointProbe, endpointChecks, type TokenSource, tokenCheck } from
 
 /** What the flags gave; anything missing is asked for on a terminal. */
 export interface InitGiven {
+  /** The directory source: ldap (the default unattended; asked on a terminal) or entra. */
+  source?: "ldap" | "entra" | undefined;
+  /** Entra: the tenant, the app registration's Application (client) ID, and its certificate file. */
+  tenantId?: string | undefined;
+  appId?: string | undefined;
+  certificateFile?: string | undefined;
+  authorityUrl?: string | undefined;
+  graphUrl?: string | undefined;
   urls: string[];
   bindDn?: string | undefined;
   caFile?: string | undefined;
@@ -43,6 +51,8 @@ export interface InitGiven {
 
 export interface InitSecrets {
   bindPassword?: string | undefined;
+  /** The Entra app's client secret (not with a certificate). */
+  entraClientSecret?: string | undefined;
   clientSecret?: string | undefined;
   /** The notification webhook's URL (it carries a token). */
   notifyWebhook?: string | undefined;
@@ -74,6 +84,8 @@ export interface InitPorts {
   directoryEndpoint(draft: Config): EndpointProbe;
   openDirectory(draft: Config, bindPassword: string): Promise<InitDirectoryProbe>;
   tokenSource(draft: Config, target: ResolvedTarget, clientSecret: string): Promise<TokenSource>;
+  /** doctor's Entra checks of a draft (token, permissions, groups, coverage); `secret` absent with a certificate. */
+  checkEntra(draft: Config, secret: string | undefined): Promise<CheckResult[]>;
 }
 
 export interface InitOptions {
@@ -90,7 +102,13 @@ export interface InitResult {
 }
 
 /** Unanswered required keys in a draft; never written to a file. */
-const PENDING = { bindDn: "pending@pending", base: "DC=pending", clientId: "pending" };
+const PENDING = {
+  bindDn: "pending@pending",
+  base: "DC=pending",
+  clientId: "pending",
+  tenantId: "pending.onmicrosoft.com",
+  appId: "00000000-0000-4000-8000-000000000000",
+};
 
 /** The config as it will be written, validated as a run validates it; placeholders stand in for later answers. */
 export function draftConfig(answers: ConfigAnswers, schemaReference = ""): Config {
@@ -101,6 +119,11 @@ export function draftConfig(answers: ConfigAnswers, schemaReference = ""): Confi
         bindDn: answers.bindDn || PENDING.bindDn,
         bases: answers.bases.length > 0 ? answers.bases : [PENDING.base],
         clientId: answers.clientId || PENDING.clientId,
+        entra: answers.entra && {
+          ...answers.entra,
+          tenantId: answers.entra.tenantId || PENDING.tenantId,
+          clientId: answers.entra.clientId || PENDING.appId,
+        },
       },
       schemaReference,
     ),
@@ -122,11 +145,25 @@ export function splitList(text: string): string[] {
 
 function missingFlags(given: InitGiven): string[] {
   const missing: string[] = [];
-  if (given.urls.length === 0) missing.push("--url");
-  if (!given.bindDn) missing.push("--bind-dn");
-  if (given.bases.length === 0) missing.push("--base");
+  if (given.source === "entra") {
+    if (!given.tenantId) missing.push("--tenant-id");
+    if (!given.appId) missing.push("--app-id");
+  } else {
+    if (given.urls.length === 0) missing.push("--url");
+    if (!given.bindDn) missing.push("--bind-dn");
+    if (given.bases.length === 0) missing.push("--base");
+  }
   if (!given.clientId) missing.push("--client-id");
   return missing;
+}
+
+/** The secrets init reads for a source, in the order lines of standard input give them. */
+export function initSecretsFor(
+  source: InitGiven["source"],
+  certificateFile: string | undefined,
+): Array<"bindPassword" | "entraClientSecret" | "clientSecret"> {
+  if (source !== "entra") return ["bindPassword", "clientSecret"];
+  return certificateFile ? ["clientSecret"] : ["entraClientSecret", "clientSecret"];
 }
 
 /** An unattended init ends with the failed test's own message, cause and fix. */
@@ -164,7 +201,18 @@ export async function runInit(
         },
       );
     }
-    if (options.needSecrets && (!known.bindPassword || !known.clientSecret)) {
+    if (given.source === "entra") {
+      const missingSecret = initSecretsFor("entra", given.certificateFile).some((key) => !known[key]);
+      if (options.needSecrets && missingSecret) {
+        throw new SyncError(
+          "secret",
+          "init needs the Entra app's client secret and the iLobby client secret",
+          {
+            fix: "set ILOBBY_SYNC_ENTRA_CLIENT_SECRET (not with --certificate-file) and ILOBBY_SYNC_CLIENT_SECRET, or pipe them in (one line each, in that order), or pass --no-test --no-store-secrets",
+          },
+        );
+      }
+    } else if (options.needSecrets && (!known.bindPassword || !known.clientSecret)) {
       throw new SyncError(
         "secret",
         "init needs the bind password and the client secret, to test and store them",
@@ -219,110 +267,176 @@ export async function runInit(
     return secrets[key];
   };
 
-  // Domain controllers: DNS, TCP and TLS of each URL.
-  let urls = given.urls;
-  for (;;) {
-    if (urls.length === 0) {
-      const question = "Domain controller URL(s), comma-separated (ldaps://dc1.corp.example.com)";
-      urls = splitList(await dialog.ask(question, answers.urls.join(", ") || undefined));
+  /** What the search bases hold (LDAP), for the coverage check at the end. */
+  const records: SourceRecord[] = [];
+
+  /** Entra ID: the tenant, the app and its credential, the groups; tested with doctor's Entra checks. */
+  const askEntraDirectory = async (): Promise<void> => {
+    const entra = {
+      tenantId: given.tenantId ?? "",
+      clientId: given.appId ?? "",
+      certificateFile: given.certificateFile && ports.configPath(given.certificateFile),
+      groups: [...given.groups],
+      authorityUrl: given.authorityUrl,
+      graphUrl: given.graphUrl,
+    };
+    answers.entra = entra;
+    for (let asked = false; ; asked = true) {
+      if (!entra.tenantId || asked) {
+        entra.tenantId = await dialog.ask(
+          "Entra tenant: its primary domain (contoso.onmicrosoft.com) or Directory (tenant) ID",
+          entra.tenantId || undefined,
+        );
+      }
+      if (!entra.clientId || asked) {
+        entra.clientId = await dialog.ask(
+          "Application (client) ID of the app registration (docs/entra-id.md)",
+          entra.clientId || undefined,
+        );
+      }
+      if (dialog.interactive && (given.certificateFile === undefined || asked)) {
+        const file = await dialog.ask(
+          "Certificate file: PEM with the app's certificate and unencrypted key (empty: use a client secret)",
+          entra.certificateFile,
+        );
+        entra.certificateFile = file ? ports.configPath(file) : undefined;
+      }
+      if (dialog.interactive && (given.groups.length === 0 || asked)) {
+        const groups = await dialog.ask(
+          "Group object ids to sync, comma-separated (empty: every user of the tenant)",
+          entra.groups.join(", ") || undefined,
+        );
+        entra.groups = splitList(groups);
+      }
+      const config = draft();
+      if (!config) continue;
+      const secret = entra.certificateFile
+        ? undefined
+        : await secretFor("entraClientSecret", `Client secret of app ${entra.clientId} (typing is hidden): `);
+      if (!options.test || (!entra.certificateFile && secret === undefined)) break;
+      const results = await ports.checkEntra(config, secret);
+      for (const check of results) report(check);
+      if (!mustAskAgain(results)) break;
+      secrets.entraClientSecret = undefined;
     }
-    answers.urls = urls;
-    answers.startTls = urls.some((url) => url.startsWith("ldap://"));
-    const config = draft();
-    if (config) {
-      if (!options.test) break;
-      const results: CheckResult[] = [];
-      for (const url of config.directory.type === "ldap" ? config.directory.url : []) {
-        for (const check of await endpointChecks(url, ports.directoryEndpoint(config), ports.now())) {
-          report(check);
-          results.push(check);
+  };
+
+  /** Active Directory: the DCs, the bind account, the search bases and groups, each tested as it is given. */
+  const askLdapDirectory = async (): Promise<void> => {
+    // Domain controllers: DNS, TCP and TLS of each URL.
+    let urls = given.urls;
+    for (;;) {
+      if (urls.length === 0) {
+        const question = "Domain controller URL(s), comma-separated (ldaps://dc1.corp.example.com)";
+        urls = splitList(await dialog.ask(question, answers.urls.join(", ") || undefined));
+      }
+      answers.urls = urls;
+      answers.startTls = urls.some((url) => url.startsWith("ldap://"));
+      const config = draft();
+      if (config) {
+        if (!options.test) break;
+        const results: CheckResult[] = [];
+        for (const url of config.directory.type === "ldap" ? config.directory.url : []) {
+          for (const check of await endpointChecks(url, ports.directoryEndpoint(config), ports.now())) {
+            report(check);
+            results.push(check);
+          }
+        }
+        if (!mustAskAgain(results)) break;
+        // The fix of an untrusted certificate is a CA file: ask for it and test the same URLs again.
+        if (results.some((check) => check.fix?.includes("directory.caFile"))) {
+          const question =
+            "CA certificate (PEM file) that issued the domain controllers' certificates (empty: none)";
+          const caFile = await dialog.ask(question);
+          answers.caFile = caFile ? ports.configPath(caFile) : undefined;
+          if (caFile) continue;
         }
       }
-      if (!mustAskAgain(results)) break;
-      // The fix of an untrusted certificate is a CA file: ask for it and test the same URLs again.
-      if (results.some((check) => check.fix?.includes("directory.caFile"))) {
-        const question =
-          "CA certificate (PEM file) that issued the domain controllers' certificates (empty: none)";
-        const caFile = await dialog.ask(question);
-        answers.caFile = caFile ? ports.configPath(caFile) : undefined;
-        if (caFile) continue;
+      urls = [];
+    }
+    if (answers.startTls)
+      dialog.say("ldap:// URLs will be upgraded with StartTLS (directory.startTls: true).");
+
+    // The bind account: the form of its name, then a real bind with its password.
+    let directory: InitDirectoryProbe | undefined;
+    let bindDn = given.bindDn;
+    for (;;) {
+      const question = "Bind account: a UPN (svc-ilobby@corp.example.com), DOMAIN\\user or a DN";
+      answers.bindDn = bindDn ?? (await dialog.ask(question, answers.bindDn || undefined));
+      bindDn = undefined;
+      const nameCheck = bindNameCheck(answers.bindDn);
+      if (nameCheck.status !== "pass") report(nameCheck);
+      const config = draft();
+      if (!config) continue;
+      const password = await secretFor("bindPassword", `Password of ${answers.bindDn} (typing is hidden): `);
+      if (!options.test || password === undefined) break;
+      let bind: CheckResult;
+      try {
+        directory = await ports.openDirectory(config, password);
+        bind = await directory.checkBind();
+      } catch (error) {
+        bind = failed("bind", `bind as ${answers.bindDn}`, error);
       }
+      report(bind);
+      if (!mustAskAgain([bind])) break;
+      secrets.bindPassword = undefined;
     }
-    urls = [];
-  }
-  if (answers.startTls) dialog.say("ldap:// URLs will be upgraded with StartTLS (directory.startTls: true).");
 
-  // The bind account: the form of its name, then a real bind with its password.
-  let directory: InitDirectoryProbe | undefined;
-  let bindDn = given.bindDn;
-  for (;;) {
-    const question = "Bind account: a UPN (svc-ilobby@corp.example.com), DOMAIN\\user or a DN";
-    answers.bindDn = bindDn ?? (await dialog.ask(question, answers.bindDn || undefined));
-    bindDn = undefined;
-    const nameCheck = bindNameCheck(answers.bindDn);
-    if (nameCheck.status !== "pass") report(nameCheck);
-    const config = draft();
-    if (!config) continue;
-    const password = await secretFor("bindPassword", `Password of ${answers.bindDn} (typing is hidden): `);
-    if (!options.test || password === undefined) break;
-    let bind: CheckResult;
-    try {
-      directory = await ports.openDirectory(config, password);
-      bind = await directory.checkBind();
-    } catch (error) {
-      bind = failed("bind", `bind as ${answers.bindDn}`, error);
-    }
-    report(bind);
-    if (!mustAskAgain([bind])) break;
-    secrets.bindPassword = undefined;
-  }
-
-  // Search bases: each searched with the run's filter, showing how many users it holds.
-  const records: SourceRecord[] = [];
-  const pendingBases = [...given.bases];
-  for (;;) {
-    let base = pendingBases.shift();
-    if (base === undefined) {
-      if (given.bases.length > 0 && answers.bases.length > 0) break;
-      base = await dialog.ask(
-        answers.bases.length === 0
-          ? "Search base: the distinguished name of an OU holding the users (OU=Staff,DC=corp,DC=example,DC=com)"
-          : "Another search base (empty: done)",
-      );
-      if (!base) {
-        if (answers.bases.length > 0) break;
-        continue;
+    // Search bases: each searched with the run's filter, showing how many users it holds.
+    const pendingBases = [...given.bases];
+    for (;;) {
+      let base = pendingBases.shift();
+      if (base === undefined) {
+        if (given.bases.length > 0 && answers.bases.length > 0) break;
+        base = await dialog.ask(
+          answers.bases.length === 0
+            ? "Search base: the distinguished name of an OU holding the users (OU=Staff,DC=corp,DC=example,DC=com)"
+            : "Another search base (empty: done)",
+        );
+        if (!base) {
+          if (answers.bases.length > 0) break;
+          continue;
+        }
       }
+      answers.bases.push(base);
+      const config = draft();
+      const search =
+        config && directory ? await directory.checkSearchBase(config, answers.bases.length - 1) : undefined;
+      if (search) report(search.check);
+      if (!config || (search && mustAskAgain([search.check]))) answers.bases.pop();
+      else if (search) records.push(...search.records);
     }
-    answers.bases.push(base);
-    const config = draft();
-    const search =
-      config && directory ? await directory.checkSearchBase(config, answers.bases.length - 1) : undefined;
-    if (search) report(search.check);
-    if (!config || (search && mustAskAgain([search.check]))) answers.bases.pop();
-    else if (search) records.push(...search.records);
-  }
 
-  // Groups (optional): each must exist and have members below the search bases.
-  const pendingGroups = [...given.groups];
-  const askForGroups = dialog.interactive && given.groups.length === 0;
-  for (;;) {
-    let group = pendingGroups.shift();
-    if (group === undefined) {
-      if (!askForGroups) break;
-      group = await dialog.ask(
-        answers.groups.length === 0
-          ? "Only sync the members of a group? Its distinguished name (empty: everyone in the search bases)"
-          : "Another group (empty: done)",
-      );
-      if (!group) break;
+    // Groups (optional): each must exist and have members below the search bases.
+    const pendingGroups = [...given.groups];
+    const askForGroups = dialog.interactive && given.groups.length === 0;
+    for (;;) {
+      let group = pendingGroups.shift();
+      if (group === undefined) {
+        if (!askForGroups) break;
+        group = await dialog.ask(
+          answers.groups.length === 0
+            ? "Only sync the members of a group? Its distinguished name (empty: everyone in the search bases)"
+            : "Another group (empty: done)",
+        );
+        if (!group) break;
+      }
+      answers.groups.push(group);
+      const config = draft();
+      const check = config && directory ? await directory.checkGroup(config, group) : undefined;
+      if (check) report(check);
+      if (!config || (check && mustAskAgain([check]))) answers.groups.pop();
     }
-    answers.groups.push(group);
-    const config = draft();
-    const check = config && directory ? await directory.checkGroup(config, group) : undefined;
-    if (check) report(check);
-    if (!config || (check && mustAskAgain([check]))) answers.groups.pop();
-  }
+  };
+
+  const source =
+    given.source ??
+    (dialog.interactive &&
+    /^e/i.test(await dialog.ask("Directory: ad (Active Directory, LDAP) or entra (Microsoft Entra ID)", "ad"))
+      ? "entra"
+      : "ldap");
+  if (source === "entra") await askEntraDirectory();
+  else await askLdapDirectory();
 
   // The iLobby API key: a token proves the client id and secret; nothing is uploaded.
   let clientId = given.clientId;

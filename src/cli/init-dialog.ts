@@ -4,7 +4,7 @@
  */
 
 import type { InitDialog, InitSecrets } from "../app/init.ts";
-import { BIND_PASSWORD_SECRET_NAME } from "../core/config/directory-secrets.ts";
+import { BIND_PASSWORD_SECRET_NAME, ENTRA_CLIENT_SECRET_NAME } from "../core/config/directory-secrets.ts";
 import { SyncError } from "../core/errors.ts";
 import { MINIMUM_SECRET_LENGTH } from "../core/redact.ts";
 import { DEFAULT_CLIENT_SECRET_NAME, environmentVariableFor } from "../core/secret-names.ts";
@@ -18,6 +18,7 @@ type AskedSecret = Exclude<keyof InitSecrets, "notifyWebhook">;
 
 const SECRET_VARIABLES: Record<AskedSecret, string> = {
   bindPassword: environmentVariableFor(BIND_PASSWORD_SECRET_NAME),
+  entraClientSecret: environmentVariableFor(ENTRA_CLIENT_SECRET_NAME),
   clientSecret: environmentVariableFor(DEFAULT_CLIENT_SECRET_NAME),
 };
 
@@ -58,13 +59,18 @@ export async function knownSecrets(
   env: NodeJS.ProcessEnv,
   needed: boolean,
   output: Output,
+  /** The secrets of the chosen source, in the order standard input gives them (initSecretsFor). */
+  wanted: readonly AskedSecret[] = ["bindPassword", "clientSecret"],
 ): Promise<InitSecrets> {
   const known: InitSecrets = {};
   if (!needed) return known;
-  for (const [key, variable] of Object.entries(SECRET_VARIABLES) as [AskedSecret, string][]) {
+  // On a terminal the source may still be chosen: every secret of the environment is taken.
+  const keys = process.stdin.isTTY ? (Object.keys(SECRET_VARIABLES) as AskedSecret[]) : wanted;
+  for (const key of keys) {
+    const variable = SECRET_VARIABLES[key];
     if (env[variable]) known[key] = env[variable];
   }
-  const missing = (Object.keys(SECRET_VARIABLES) as AskedSecret[]).filter((key) => !known[key]);
+  const missing = keys.filter((key) => !known[key]);
   if (missing.length > 0 && !process.stdin.isTTY) {
     const lines = (await readStream(process.stdin)).split(/\r?\n/);
     for (const [index, key] of missing.entries()) {
@@ -77,7 +83,7 @@ export async function knownSecrets(
     if (value.length < MINIMUM_SECRET_LENGTH) {
       throw new SyncError(
         "secret",
-        `the ${key === "bindPassword" ? "bind password" : "client secret"} given is too short`,
+        `the ${key === "bindPassword" ? "bind password" : key === "entraClientSecret" ? "Entra client secret" : "client secret"} given is too short`,
         {
           cause: `a client secret or password has at least ${MINIMUM_SECRET_LENGTH} characters`,
           fix: `check ${SECRET_VARIABLES[key]} or the line piped in for it`,

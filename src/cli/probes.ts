@@ -19,8 +19,8 @@ import { inspectHttpsTls } from "../adapters/network/tls-probe.ts";
 import { resolveSecret } from "../adapters/secrets/secret-sources.ts";
 import type { DoctorPorts, HttpsProbe } from "../app/doctor.ts";
 import type { InitPorts } from "../app/init.ts";
-import type { CheckResult } from "../core/checks.ts";
-import { BIND_PASSWORD_SECRET_NAME } from "../core/config/directory-secrets.ts";
+import { type CheckResult, passed } from "../core/checks.ts";
+import { BIND_PASSWORD_SECRET_NAME, ENTRA_CLIENT_SECRET_NAME } from "../core/config/directory-secrets.ts";
 import type { Config, LdapDirectoryConfig } from "../core/config/schema.ts";
 import { isSyncError, SyncError } from "../core/errors.ts";
 import { proxyInEffect } from "../core/proxy.ts";
@@ -187,6 +187,28 @@ export function initPorts(options: {
       return directoryEndpointProbe({
         caFile: block.caFile ? resolve(folder, block.caFile) : undefined,
         startTls: block.startTls,
+      });
+    },
+    async checkEntra(draft, secret) {
+      const block = draft.directory;
+      if (block.type !== "entra") throw new Error(`init drafted a ${block.type} directory block for Entra`);
+      const variable = environmentVariableFor(ENTRA_CLIENT_SECRET_NAME);
+      const withTyped =
+        secret === undefined ? { ...environment, openKeychain: undefined } : withSecret(variable, secret);
+      const { entraDoctorChecks } = await import("../adapters/entra/entra-checks.ts");
+      return entraDoctorChecks(block, {
+        config: draft,
+        secrets: secretsFor(withTyped, draft),
+        env: environment.env,
+        resolvePath: loadedDraft(draft).resolvePath,
+        verbose: (message) => output.verbose(message),
+        redact: (value) => output.redactor.add(value),
+        now: () => environment.clock.now(),
+        // The secret was just typed (or comes from the environment): the token check uses it.
+        secretChecks:
+          secret === undefined
+            ? []
+            : [passed(`secret:${ENTRA_CLIENT_SECRET_NAME}`, ENTRA_CLIENT_SECRET_NAME, "given to init")],
       });
     },
     async openDirectory(draft, password) {

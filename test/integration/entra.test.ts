@@ -8,12 +8,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Row } from "../../src/core/columns.ts";
+import { parseConfigText } from "../../src/core/config/parse.ts";
 import { GROUP_MEMBER_READ_ALL, USER_READ_ALL } from "../graph-emulator/graph-emulator.ts";
 import { SAMPLE_GROUPS } from "../graph-emulator/sample-tenant.ts";
 import type { GraphUser } from "../graph-emulator/tenant.ts";
 import { runCli } from "../support/cli.ts";
 import {
   ENTRA_CERT_CLIENT_ID,
+  ENTRA_CLIENT_ID,
   ENTRA_SECRET,
   type EntraConfig,
   type EntraWorld,
@@ -317,5 +319,66 @@ describe("doctor with directory.type: entra", () => {
     expect(result.code).toBe(4);
     expect(result.stdout).toContain(USER_READ_ALL);
     expect(result.stdout).toMatch(/Grant admin consent/);
+  });
+});
+
+describe("init --source entra", () => {
+  it("writes an Entra config after testing the token, the permissions and each group, unattended", async () => {
+    const result = await runCli(
+      [
+        "init",
+        ...["--source", "entra", "--tenant-id", "contoso.example.test", "--app-id", ENTRA_CLIENT_ID],
+        ...[
+          "--group",
+          SAMPLE_GROUPS.allStaff,
+          "--authority-url",
+          world.graph.url,
+          "--graph-url",
+          world.graph.url,
+        ],
+        ...["--ca-file", world.graph.caFile, "--client-id", ILOBBY_CLIENT],
+        ...["--ilobby-url", world.ilobby.url, "--ilobby-ca-file", world.ilobby.caFile, "--no-store-secrets"],
+        "--json",
+      ],
+      { cwd: dir, env: secrets, timeoutMs: 90_000 },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const checks: Array<{ id: string; status: string }> = JSON.parse(result.stdout).checks;
+    for (const id of ["token", "permissions", `group:${SAMPLE_GROUPS.allStaff}`, "coverage"]) {
+      expect(checks.find((check) => check.id === id)?.status, id).toBe("pass");
+    }
+    const written = parseConfigText(readFileSync(join(dir, "ilobby-sync.yaml"), "utf8"));
+    expect(written.ok && written.config.directory).toMatchObject({
+      type: "entra",
+      clientId: ENTRA_CLIENT_ID,
+      groups: [SAMPLE_GROUPS.allStaff],
+    });
+    expect(written.ok && written.config.mapping.LASTNAME).toBe("surname");
+    // The written config syncs as it is.
+    const dryRun = await run(["--dry-run", "--json"]);
+    expect(dryRun.code, dryRun.stderr).toBe(0);
+    expect(JSON.parse(dryRun.stdout).rows).toHaveLength(world.facts.allStaffEmails.length);
+  });
+
+  it("stops with the missing permission's fix when the app lacks one", async () => {
+    const result = await runCli(
+      [
+        "init",
+        ...["--source", "entra", "--tenant-id", "contoso.example.test", "--app-id", LIMITED_CLIENT],
+        ...[
+          "--authority-url",
+          world.graph.url,
+          "--graph-url",
+          world.graph.url,
+          "--ca-file",
+          world.graph.caFile,
+        ],
+        ...["--client-id", ILOBBY_CLIENT, "--ilobby-url", world.ilobby.url, "--no-store-secrets"],
+      ],
+      { cwd: dir, env: secrets, timeoutMs: 90_000 },
+    );
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain(USER_READ_ALL);
+    expect(existsSync(join(dir, "ilobby-sync.yaml"))).toBe(false);
   });
 });

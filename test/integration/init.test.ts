@@ -317,6 +317,8 @@ describe("init on a terminal", () => {
       "--no-store-secrets",
     ];
     const { code, terminal } = await initOnTerminal(ilobbyFlags, [
+      // Active Directory is the default answer; Entra ID is the other choice (test/integration/entra.test.ts).
+      ["Directory: ad (Active Directory, LDAP) or entra", "\r"],
       ["Domain controller URL(s)", `${ldap.url}\r`],
       ["CA certificate (PEM file)", "corp-ca.pem\r"],
       ["Bind account", `${SERVICE_ACCOUNT.upn}\r`],

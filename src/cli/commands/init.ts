@@ -8,8 +8,9 @@ import { existsSync, realpathSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Command } from "commander";
-import type { InitSecrets } from "../../app/init.ts";
-import { BIND_PASSWORD_SECRET_NAME } from "../../core/config/directory-secrets.ts";
+import type { InitGiven, InitSecrets } from "../../app/init.ts";
+import { BIND_PASSWORD_SECRET_NAME, ENTRA_CLIENT_SECRET_NAME } from "../../core/config/directory-secrets.ts";
+import { SyncError } from "../../core/errors.ts";
 import { INIT_WEBHOOK_SECRET_NAME } from "../../core/notify/config.ts";
 import { secretPartsOf } from "../../core/notify/urls.ts";
 import { DEFAULT_CLIENT_SECRET_NAME, environmentVariableFor } from "../../core/secret-names.ts";
@@ -17,6 +18,12 @@ import type { CommandContext } from "../context.ts";
 import { requireKeychain, warnIfShadowed } from "../secret-store.ts";
 
 interface InitOptions {
+  source?: string;
+  tenantId?: string;
+  appId?: string;
+  certificateFile?: string;
+  authorityUrl?: string;
+  graphUrl?: string;
   url?: string[];
   bindDn?: string;
   base?: string[];
@@ -40,6 +47,15 @@ const DEFAULT_OUTPUT = "ilobby-sync.yaml";
 const EXAMPLE_SCHEMA_REFERENCE = "./schema/ilobby-sync.schema.json";
 
 const repeatable = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+function sourceOption(value: string | undefined): InitGiven["source"] {
+  if (value === undefined) return undefined;
+  const source = value.trim().toLowerCase();
+  if (source === "ldap" || source === "entra") return source;
+  throw new SyncError("config", `--source "${value}" is not a directory source`, {
+    fix: "use --source ldap (Active Directory) or --source entra (Microsoft Entra ID)",
+  });
+}
 
 /**
  * The schema shipped with the package (schema/ beside bin/ and dist/): a relative path when it lies below the
@@ -72,10 +88,29 @@ export function registerInit(program: Command, context: CommandContext): void {
     .option("--url <url>", "domain controller URL, ldaps://host[:port] (repeat for fail-over)", repeatable)
     .option("--bind-dn <name>", "bind account: UPN (svc@corp.example.com), DOMAIN\\user or DN")
     .option("--base <dn>", "search base: an OU's distinguished name (repeatable)", repeatable)
-    .option("--group <dn>", "only members of this group (repeatable)", repeatable)
+    .option(
+      "--source <type>",
+      "the directory: ldap (Active Directory, the default) or entra (Microsoft Entra ID)",
+    )
+    .option("--tenant-id <id>", "entra: the tenant's primary domain or Directory (tenant) ID")
+    .option("--app-id <id>", "entra: the app registration's Application (client) ID")
+    .option(
+      "--certificate-file <file>",
+      "entra: PEM with the app's certificate and unencrypted key (else its secret)",
+    )
+    .option("--authority-url <url>", "entra: the identity platform of a sovereign cloud")
+    .option("--graph-url <url>", "entra: Microsoft Graph of a sovereign cloud")
+    .option(
+      "--group <id>",
+      "only members of this group: a DN (ldap) or an object id (entra) (repeatable)",
+      repeatable,
+    )
     .option("--client-id <id>", "iLobby API client id")
     .option("--site <name>", "a site name exactly as in the iLobby portal (repeatable)", repeatable)
-    .option("--ca-file <file>", "CA certificate (PEM) that issued the domain controllers' certificates")
+    .option(
+      "--ca-file <file>",
+      "CA certificate (PEM) that issued the domain controllers' certificates (entra: an extra trusted CA)",
+    )
     .option("--ilobby-url <url>", "iLobby API base URL (default https://partnerapi.goilobby.com)")
     .option("--ilobby-ca-file <file>", "extra trusted CA (PEM) for iLobby, e.g. a TLS-inspecting proxy")
     .option("--proxy <url>", "HTTP(S) proxy for the iLobby API (written as ilobby.proxy)")
@@ -94,7 +129,8 @@ export function registerInit(program: Command, context: CommandContext): void {
     .addHelpText(
       "after",
       "\nSecrets are never options: they are asked for (hidden) on a terminal, or taken from ILOBBY_SYNC_BIND_PASSWORD\n" +
-        "and ILOBBY_SYNC_CLIENT_SECRET, or read from standard input (one line each, bind password first).\n",
+        "(entra: ILOBBY_SYNC_ENTRA_CLIENT_SECRET, not with --certificate-file) and ILOBBY_SYNC_CLIENT_SECRET, or read\n" +
+        "from standard input (one line each, the directory's secret first).\n",
     )
     .action(async (options: InitOptions) => {
       const { output, environment, cwd } = context;
@@ -102,7 +138,7 @@ export function registerInit(program: Command, context: CommandContext): void {
       // Loaded on use: testing needs ldapts, undici and TLS, which other commands' start-up should not pay for.
       const [
         { configRelativePath, ensureNoConfigFile, writeConfigFile },
-        { draftConfig, runInit },
+        { draftConfig, initSecretsFor, runInit },
         { initPorts },
         dialogs,
       ] = await Promise.all([
@@ -112,7 +148,13 @@ export function registerInit(program: Command, context: CommandContext): void {
         import("../init-dialog.ts"),
       ]);
       if (!options.force) await ensureNoConfigFile(configFile);
-      const known = await dialogs.knownSecrets(environment.env, options.test || options.storeSecrets, output);
+      const source = sourceOption(options.source);
+      const known = await dialogs.knownSecrets(
+        environment.env,
+        options.test || options.storeSecrets,
+        output,
+        initSecretsFor(source, options.certificateFile),
+      );
       const dialog = dialogs.terminalDialog(output);
       const knownWebhook = environment.env[environmentVariableFor(INIT_WEBHOOK_SECRET_NAME)] || undefined;
       if (dialog.interactive) {
@@ -120,6 +162,12 @@ export function registerInit(program: Command, context: CommandContext): void {
       }
       const result = await runInit(
         {
+          source,
+          tenantId: options.tenantId,
+          appId: options.appId,
+          certificateFile: options.certificateFile,
+          authorityUrl: options.authorityUrl,
+          graphUrl: options.graphUrl,
           urls: options.url ?? [],
           bindDn: options.bindDn,
           caFile: options.caFile,
@@ -196,6 +244,7 @@ async function storeSecrets(
   const keychain = requireKeychain(environment, undefined);
   for (const [name, value] of [
     [BIND_PASSWORD_SECRET_NAME, secrets.bindPassword],
+    [ENTRA_CLIENT_SECRET_NAME, secrets.entraClientSecret],
     [DEFAULT_CLIENT_SECRET_NAME, secrets.clientSecret],
     [INIT_WEBHOOK_SECRET_NAME, secrets.notifyWebhook],
   ] as const) {

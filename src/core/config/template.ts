@@ -6,9 +6,24 @@
 import { stringify } from "yaml";
 import { COLUMNS, type Column } from "../columns.ts";
 import { INIT_WEBHOOK_SECRET_NAME, type WebhookFormat } from "../notify/config.ts";
-import { DEFAULT_MAPPING } from "./defaults.ts";
+import { defaultMappingFor } from "./defaults.ts";
+
+/** An Entra ID source instead of LDAP (`init --source entra`). */
+export interface EntraAnswers {
+  tenantId: string;
+  /** The app registration's Application (client) ID. */
+  clientId: string;
+  /** As it goes into the file; absent: the entra-client-secret secret. */
+  certificateFile?: string | undefined;
+  groups: string[];
+  /** Only for a sovereign cloud (or a test emulator). */
+  authorityUrl?: string | undefined;
+  graphUrl?: string | undefined;
+}
 
 export interface ConfigAnswers {
+  /** Set for an Entra ID source: the LDAP answers are then not written. */
+  entra?: EntraAnswers | undefined;
   urls: string[];
   bindDn: string;
   /** As it goes into the file: relative to the config file, or absolute. */
@@ -55,7 +70,69 @@ function list(indent: string, values: readonly string[]): string[] {
   return values.map((value) => `${indent}- ${scalar(value)}`);
 }
 
+function ldapDirectoryLines(answers: ConfigAnswers): string[] {
+  return [
+    "directory:",
+    line("  url:", "tried in order (fail-over); 636 = LDAPS, 3269 = Global Catalog"),
+    ...list("    ", answers.urls),
+    line(
+      `  bindDn: ${scalar(answers.bindDn)}`,
+      "DN, UPN or DOMAIN\\user; its password is the bind-password secret",
+    ),
+    answers.caFile
+      ? line(`  caFile: ${scalar(answers.caFile)}`, "the CA that issued the domain controllers' certificates")
+      : line("  # caFile: ./corp-root-ca.pem", "your enterprise root CA; otherwise the system trust store"),
+    line(
+      `  startTls: ${answers.startTls}`,
+      "true: upgrade ldap:// URLs with StartTLS; plain LDAP is refused",
+    ),
+    line("  searchBases:", "OUs searched (subtree); { base: DN, site: Name } gives everyone below a SITE"),
+    ...list("    ", answers.bases),
+    ...(answers.groups.length > 0
+      ? [line("  groups:", "only members of any of these groups are synced"), ...list("    ", answers.groups)]
+      : [line("  groups: []", "optional: only members of any of these groups (DNs)")]),
+    line("  nestedGroups: true", "members of nested groups count too"),
+    line("  includeDisabled: false", "disabled accounts are left out (and so disabled in iLobby)"),
+    line('  # filter: "(title=*)"', "an extra LDAP filter, ANDed with the others"),
+    line("  pageSize: 500", "AD serves at most 1000 per page"),
+    line("  timeoutSeconds: 120", "for the whole search"),
+  ];
+}
+
+/** The directory block of an Entra ID source (docs/entra-id.md). */
+function entraDirectoryLines(entra: EntraAnswers, caFile: string | undefined): string[] {
+  return [
+    "directory:",
+    line("  type: entra", "Microsoft Entra ID through Microsoft Graph"),
+    line(`  tenantId: ${scalar(entra.tenantId)}`, "the tenant's primary domain or Directory (tenant) ID"),
+    line(`  clientId: ${scalar(entra.clientId)}`, "the app registration's Application (client) ID"),
+    entra.certificateFile
+      ? line(
+          `  certificateFile: ${scalar(entra.certificateFile)}`,
+          "certificate + unencrypted key (PEM, mode 0600)",
+        )
+      : line("  # certificateFile: ./entra.pem", "else the entra-client-secret secret is the credential"),
+    ...(entra.groups.length > 0
+      ? [line("  groups:", "group object ids: their transitive user members"), ...list("    ", entra.groups)]
+      : [line("  groups: []", "group object ids; none = every user of the tenant")]),
+    line("  includeDisabled: false", "accountEnabled false: left out (and so disabled in iLobby)"),
+    line("  includeGuests: false", "userType Guest: left out"),
+    entra.authorityUrl
+      ? line(`  authorityUrl: ${scalar(entra.authorityUrl)}`, "the identity platform of your cloud")
+      : line("  # authorityUrl: https://login.microsoftonline.com", "sovereign clouds have their own"),
+    entra.graphUrl
+      ? line(`  graphUrl: ${scalar(entra.graphUrl)}`, "Microsoft Graph of your cloud")
+      : line("  # graphUrl: https://graph.microsoft.com"),
+    caFile
+      ? line(`  caFile: ${scalar(caFile)}`, "extra trusted CA, e.g. a TLS-inspecting proxy")
+      : line("  # caFile: ./proxy-ca.pem", "extra trusted CA, e.g. a TLS-inspecting proxy"),
+    line("  pageSize: 999", "Graph serves at most 999 per page"),
+    line("  timeoutSeconds: 120", "per request"),
+  ];
+}
+
 export function renderConfigTemplate(answers: ConfigAnswers, schemaReference: string): string {
+  const defaultMapping = defaultMappingFor(answers.entra ? "entra" : "ldap");
   const lines = [
     `# yaml-language-server: $schema=${schemaReference}`,
     "#",
@@ -83,34 +160,14 @@ export function renderConfigTemplate(answers: ConfigAnswers, schemaReference: st
         ),
     line("  timeoutSeconds: 60", "per HTTP request; network errors, 429 and 5xx are retried"),
     "",
-    "directory:",
-    line("  url:", "tried in order (fail-over); 636 = LDAPS, 3269 = Global Catalog"),
-    ...list("    ", answers.urls),
-    line(
-      `  bindDn: ${scalar(answers.bindDn)}`,
-      "DN, UPN or DOMAIN\\user; its password is the bind-password secret",
-    ),
-    answers.caFile
-      ? line(`  caFile: ${scalar(answers.caFile)}`, "the CA that issued the domain controllers' certificates")
-      : line("  # caFile: ./corp-root-ca.pem", "your enterprise root CA; otherwise the system trust store"),
-    line(
-      `  startTls: ${answers.startTls}`,
-      "true: upgrade ldap:// URLs with StartTLS; plain LDAP is refused",
-    ),
-    line("  searchBases:", "OUs searched (subtree); { base: DN, site: Name } gives everyone below a SITE"),
-    ...list("    ", answers.bases),
-    ...(answers.groups.length > 0
-      ? [line("  groups:", "only members of any of these groups are synced"), ...list("    ", answers.groups)]
-      : [line("  groups: []", "optional: only members of any of these groups (DNs)")]),
-    line("  nestedGroups: true", "members of nested groups count too"),
-    line("  includeDisabled: false", "disabled accounts are left out (and so disabled in iLobby)"),
-    line('  # filter: "(title=*)"', "an extra LDAP filter, ANDed with the others"),
-    line("  pageSize: 500", "AD serves at most 1000 per page"),
-    line("  timeoutSeconds: 120", "for the whole search"),
+    ...(answers.entra ? entraDirectoryLines(answers.entra, answers.caFile) : ldapDirectoryLines(answers)),
     "",
-    line("mapping:", "iLobby column <- AD attribute(s); these are the defaults"),
+    line(
+      "mapping:",
+      `iLobby column <- ${answers.entra ? "Graph user property" : "AD attribute"}(s); these are the defaults`,
+    ),
     ...COLUMNS.map((column) =>
-      line(`  ${column}: ${flow(DEFAULT_MAPPING[column])}`, MAPPING_COMMENTS[column]),
+      line(`  ${column}: ${flow(defaultMapping[column])}`, MAPPING_COMMENTS[column]),
     ),
     "",
     ...(answers.sites.length > 0
