@@ -156,6 +156,8 @@ export class SyncNotifications {
         `notifications were not sent: ${failure instanceof Error ? failure.message : String(failure)}`,
       );
       session.log.event("notification-failed", { error: String(failure) });
+    } finally {
+      await session.channels.then((channels) => channels.close()).catch(() => {});
     }
   }
 
@@ -194,7 +196,7 @@ export async function channelsFor(
 ): Promise<NotificationChannels> {
   const { notificationChannels } = await import("../adapters/notify/channels.ts");
   const notify = loaded.config.notify;
-  if (!notify) return { others: [] };
+  if (!notify) return { others: [], close: async () => {} };
   return notificationChannels(notify, {
     secrets: secretsFor(environment, loaded.config),
     env: environment.env,

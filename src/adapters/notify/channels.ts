@@ -15,7 +15,14 @@ import { pingChannel, webhookChannel } from "./http-channels.ts";
 export interface NotificationChannels {
   ping?: PingChannel | undefined;
   others: NotificationChannel[];
+  /**
+   * Ends the webhooks' and ping's network path once every delivery is done or given up: an open connection keeps
+   * sockets (and the process) alive. A request still in flight then is past its deadline and is dropped.
+   */
+  close(): Promise<void>;
 }
+
+const nothingToClose = async () => {};
 
 export interface ChannelSources {
   secrets: SecretSource;
@@ -58,10 +65,12 @@ export async function notificationChannels(
         ...notify.webhooks.map((webhook) => broken(`webhook (${webhook.format})`, error)),
         ...(notify.email ? [broken(`email smtp://${notify.email.host}:${notify.email.port}`, error)] : []),
       ],
+      close: nothingToClose,
     };
   }
   // One network path (proxy decision, CAs, TLS 1.2+) as every other HTTPS request takes; 10 s per attempt.
-  const dispatcher = createNetworkPath({ env: sources.env, extraCa, timeoutMs: 10_000 }).dispatcher;
+  const network = createNetworkPath({ env: sources.env, extraCa, timeoutMs: 10_000 });
+  const { dispatcher } = network;
   const ca = trustedCertificates(extraCa);
   const others: NotificationChannel[] = [];
   for (const webhook of notify.webhooks) {
@@ -101,5 +110,5 @@ export async function notificationChannels(
       ping = broken(`ping${notify.pingSecret ? ` from secret ${notify.pingSecret}` : ""}`, error);
     }
   }
-  return { ping, others };
+  return { ping, others, close: () => network.dispatcher.destroy() };
 }

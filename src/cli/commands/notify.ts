@@ -49,7 +49,7 @@ export function registerNotify(program: Command, context: CommandContext, versio
         channels,
         pingBody(report, loaded.config.notify.details),
         notificationDeadline(),
-      );
+      ).finally(() => channels.close());
       const failed = deliveries.filter((delivery) => !delivery.ok).length;
       output.result(
         () =>
