@@ -3,6 +3,7 @@
  * domain controller, the bind account's name and a real bind, the users each search base and group holds, and the
  * attribute coverage of everything found. Every check runs; one whose predecessor failed is skipped with the reason.
  */
+import { NoSuchObjectError } from "ldapts";
 import { type EndpointProbe, endpointChecks } from "../../app/doctor.ts";
 import type { DirectoryReadRequest, SourceRecord } from "../../app/ports.ts";
 import { bindNameCheck } from "../../core/bind-name.ts";
@@ -10,7 +11,7 @@ import { type CheckResult, failed, isUsable, passed, skipped, warned } from "../
 import { BIND_PASSWORD_SECRET_NAME } from "../../core/config/directory-secrets.ts";
 import type { Config, LdapDirectoryConfig } from "../../core/config/schema.ts";
 import { assessCoverage, attributeCoverage, samplePeople } from "../../core/doctor.ts";
-import { errorCode, SyncError } from "../../core/errors.ts";
+import { SyncError } from "../../core/errors.ts";
 import { readRequestFor } from "../../core/plan.ts";
 import type { LdapDirectory } from "./ldap-directory.ts";
 
@@ -92,7 +93,7 @@ export async function groupCheck(
       );
     }
   } catch (error) {
-    const missing = errorCode(error instanceof Error ? error.cause : undefined) === "32";
+    const missing = error instanceof Error && error.cause instanceof NoSuchObjectError;
     return failed(
       id,
       title,
