@@ -3,6 +3,7 @@
 // in several OUs (10% disabled), computers and contacts the filter must leave out, loaded offline with slapadd and
 // served over LDAPS on 127.0.0.1 only.
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { createWriteStream, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -27,9 +28,11 @@ attributetype ( 1.2.840.113556.1.4.656 NAME 'userPrincipalName' EQUALITY caseIgn
   SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
 attributetype ( 1.2.840.113556.1.4.782 NAME 'objectCategory' EQUALITY caseIgnoreMatch
   SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+attributetype ( 1.2.840.113556.1.4.2 NAME 'objectGUID' EQUALITY octetStringMatch
+  SYNTAX 1.3.6.1.4.1.1466.115.121.1.40 SINGLE-VALUE )
 objectclass ( 1.2.840.113556.1.5.9 NAME 'user' SUP organizationalPerson STRUCTURAL
   MAY ( givenName $ mail $ mobile $ title $ department $ displayName $ sAMAccountName $
-        userAccountControl $ userPrincipalName $ objectCategory ) )
+        userAccountControl $ userPrincipalName $ objectCategory $ objectGUID ) )
 objectclass ( 1.2.840.113556.1.3.30 NAME 'computer' SUP user STRUCTURAL )
 objectclass ( 1.2.840.113556.1.5.15 NAME 'contact' SUP organizationalPerson STRUCTURAL
   MAY ( givenName $ mail $ department $ objectCategory ) )
@@ -40,8 +43,9 @@ function escapeDnValue(value) {
   return value.replace(/[,+"\\<>;=]/g, (character) => `\\${character}`).replace(/^[ #]| $/g, "\\$&");
 }
 
-/** One LDIF line; values that are not plain ASCII (accents) are base64, as RFC 2849 requires. */
+/** One LDIF line; values that are not plain ASCII (accents) or are bytes are base64, as RFC 2849 requires. */
 function ldifLine(name, value) {
+  if (Buffer.isBuffer(value)) return `${name}:: ${value.toString("base64")}\n`;
   return /^[\x21-\x39\x3b\x3d-\x7e][\x20-\x7e]*$/.test(value) && !value.endsWith(" ")
     ? `${name}: ${value}\n`
     : `${name}:: ${Buffer.from(value, "utf8").toString("base64")}\n`;
@@ -51,7 +55,8 @@ function ldifEntry(dn, attributes) {
   let text = ldifLine("dn", dn);
   for (const [name, value] of attributes) {
     if (value === undefined) continue;
-    for (const item of Array.isArray(value) ? value : [value]) text += ldifLine(name, String(item));
+    for (const item of Array.isArray(value) ? value : [value])
+      text += ldifLine(name, Buffer.isBuffer(item) ? item : String(item));
   }
   return `${text}\n`;
 }
@@ -130,6 +135,8 @@ export async function writeDirectoryLdif(path, userCount, { servicePasswordHash 
         ["physicalDeliveryOfficeName", person.officeName],
         ["objectCategory", "person"],
         ["userAccountControl", person.userAccountControl],
+        // AD's 16-byte objectGUID, which ilobby-sync keeps in its state (from the index: the rest stays seeded).
+        ["objectGUID", createHash("md5").update(`user-${index}`).digest()],
       ]),
     );
     if (index % 50 === 0) {

@@ -1,4 +1,5 @@
-// `npm run bench [-- --quick] [-- --keep]`: ilobby-sync against the reference tools at directory scale.
+// `npm run bench [-- --quick] [-- --keep] [-- --only directory]`: ilobby-sync against the reference tools at
+// directory scale.
 //   1. `run --dry-run --output x.csv` vs `ldapsearch` (same bases, filter, attributes, page size) over LDAPS,
 //      against a private OpenLDAP slapd holding N synthetic AD-shaped users (N = 10,000, 30,000 and 100,000),
 //      with ldapts alone on the same search as the Node floor;
@@ -44,13 +45,14 @@ const nodeBinary = existsSync(localNode) ? localNode : process.execPath;
 const python = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 
 const { values: flags } = parseArgs({
-  options: { quick: { type: "boolean" }, keep: { type: "boolean" } },
+  options: { quick: { type: "boolean" }, keep: { type: "boolean" }, only: { type: "string" } },
   strict: true,
 });
 const PLANS = {
   full: {
-    userCounts: [10_000, 30_000, 100_000],
-    ldapRuns: 5,
+    // Issue 12's sizes: 100,000 against ldapsearch, 300,000 against the 100,000 figure (flat memory, linear time).
+    userCounts: [10_000, 100_000, 300_000],
+    ldapRuns: 3,
     validateRows: [100_000, 1_000_000],
     validateRuns: 3,
     uploadBytes: 50e6,
@@ -160,9 +162,10 @@ async function benchDirectory(work, tls, userCount) {
     writeFileSync(passwordFile, SERVICE_ACCOUNT_PASSWORD, { mode: 0o600 });
     const filter =
       "(&(objectCategory=person)(objectClass=user)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))";
-    // The attributes the default mapping requests (`--dry-run --verbose` prints them), in the CLI's order.
+    // The attributes the default mapping requests (`--dry-run --verbose` prints them), in the CLI's order, and the
+    // objectGUID it keeps in the state.
     const attributes =
-      "department givenname mail mobile physicaldeliveryofficename sn telephonenumber title userprincipalname";
+      "department givenname mail mobile physicaldeliveryofficename sn telephonenumber title userprincipalname objectGUID";
     const ldapsearchScript = `set -e
 for base in "$@"; do
   ldapsearch -H "$LDAP_URL" -x -D "$BIND_DN" -y "$PASSWORD_FILE" -b "$base" -s sub \\
@@ -354,6 +357,23 @@ async function benchStartup(work) {
   );
 }
 
+/** The dry-run table of a `--only directory` run, medians in seconds and MB. */
+function printDirectory(points) {
+  const s = (result) => `${(result.medianWallMs / 1000).toFixed(2)} s`;
+  const mb = (result) => `${Math.round(result.medianPeakRssKb / 1024)} MB`;
+  log(
+    "\n| users | rows | ilobby-sync | ldapsearch | ratio | ldapts only | ilobby-sync peak | ldapts peak | load |",
+  );
+  log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+  for (const point of points) {
+    const cli = point["ilobby-sync"];
+    const ratio = (cli.medianWallMs / point.ldapsearch.medianWallMs).toFixed(2);
+    log(
+      `| ${point.users} | ${point.enabledUsers} | ${s(cli)} | ${s(point.ldapsearch)} | ${ratio}x | ${s(point.ldapts)} | ${mb(cli)} | ${mb(point.ldapts)} | ${cli.medianLoadBefore.toFixed(1)} |`,
+    );
+  }
+}
+
 async function main() {
   ensurePackages(log);
   if (!existsSync(cli))
@@ -393,6 +413,15 @@ async function main() {
     ]);
     const directory = [];
     for (const userCount of plan.userCounts) directory.push(await benchDirectory(work, tls, userCount));
+    if (flags.only === "directory") {
+      // Only the dry runs (while working on them): the tables are printed, docs and summaries are left alone.
+      writeFileSync(
+        join(root, "bench", "results", `raw-directory-${mode}.json`),
+        JSON.stringify(directory, null, 2),
+      );
+      printDirectory(directory);
+      return;
+    }
     const validate = await benchValidate(work);
     const upload = await benchUpload(work);
     const startup = await benchStartup(work);

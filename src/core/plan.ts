@@ -19,6 +19,7 @@ import { encodeRow, type RowTable, sortedRowTable } from "./row-table.ts";
 import { siteGroupKeysFor } from "./site-groups.ts";
 import type { SourceQueryDescription, SourceRecord } from "./source-record.ts";
 import { type ResolvedTarget, resolveTargets } from "./targets.ts";
+import { TextArena } from "./text-arena.ts";
 
 export interface TargetShare {
   target: ResolvedTarget;
@@ -67,8 +68,8 @@ export interface PlanBuilder {
 }
 
 /**
- * Builds the plan from pages of records. Each mapped record is kept as a handful of values in parallel arrays
- * (EMAIL key, the row's JSON text, SITE, ref, stable id, source): about 200 bytes a person.
+ * Builds the plan from pages of records. Each mapped record is kept as its EMAIL key, SITE and source in parallel
+ * arrays, and its row's JSON text, ref and stable id as UTF-8 in an arena outside the garbage-collected heap.
  */
 export function createPlanBuilder(config: Config): PlanBuilder {
   // One mapper per source: a `mapping` inside a source block applies to that source only.
@@ -77,10 +78,12 @@ export function createPlanBuilder(config: Config): PlanBuilder {
   );
   const phonePolicy = config.phones ?? AS_IS;
   const keys: string[] = [];
-  const encoded: string[] = [];
+  /** Three texts per candidate: the row's JSON, its ref, its stable id ("" for none). */
+  const texts = new TextArena();
+  const encodedOf = (candidate: number) => texts.get(3 * candidate);
+  const refOf = (candidate: number) => texts.get(3 * candidate + 1);
+  const stableIdOf = (candidate: number) => texts.get(3 * candidate + 2) || undefined;
   const sites: string[] = [];
-  const refs: string[] = [];
-  const stableIds: (string | undefined)[] = [];
   const siteSources: SiteSource[] = [];
   const sourceIndexes: number[] = [];
   const skipped: SkippedRecord[] = [];
@@ -105,10 +108,10 @@ export function createPlanBuilder(config: Config): PlanBuilder {
         const { row, reports } = normaliseRowPhones(mapped.row, mapped.ref, phonePolicy);
         for (const report of reports) phoneReports.push({ candidate, report });
         keys.push(emailKey(row.EMAIL));
-        encoded.push(encodeRow(row));
+        texts.add(encodeRow(row));
+        texts.add(mapped.ref);
+        texts.add(mapped.stableId ?? "");
         sites.push(row.SITE);
-        refs.push(mapped.ref);
-        stableIds.push(mapped.stableId);
         siteSources.push(mapped.siteSource);
         sourceIndexes.push(mapped.sourceIndex);
         for (const warning of outcome.warnings) warnings.push(warning);
@@ -124,7 +127,7 @@ export function createPlanBuilder(config: Config): PlanBuilder {
       const lowerRef = (index: number) => {
         let ref = lowerRefs.get(index);
         if (ref === undefined) {
-          ref = (refs[index] as string).toLowerCase();
+          ref = refOf(index).toLowerCase();
           lowerRefs.set(index, ref);
         }
         return ref;
@@ -142,16 +145,16 @@ export function createPlanBuilder(config: Config): PlanBuilder {
       for (const candidate of order) {
         const previous = kept.at(-1);
         if (previous !== undefined && keys[previous] === keys[candidate]) {
-          const email = (JSON.parse(encoded[candidate] as string) as string[])[4] as string;
+          const email = (JSON.parse(encodedOf(candidate)) as string[])[4] as string;
           const why =
             (sourceIndexes[previous] as number) < (sourceIndexes[candidate] as number)
               ? "it comes from an earlier source"
               : "its DN sorts first";
           skipped.push({
-            ref: refs[candidate] as string,
+            ref: refOf(candidate),
             email,
             reason: "duplicate-email",
-            message: `EMAIL "${email}" is also used by ${refs[previous]}, which is kept (${why})`,
+            message: `EMAIL "${email}" is also used by ${refOf(previous)}, which is kept (${why})`,
           });
           continue;
         }
@@ -166,8 +169,8 @@ export function createPlanBuilder(config: Config): PlanBuilder {
         });
         if (!covered) {
           skipped.push({
-            ref: refs[candidate] as string,
-            email: (JSON.parse(encoded[candidate] as string) as string[])[4] as string,
+            ref: refOf(candidate),
+            email: (JSON.parse(encodedOf(candidate)) as string[])[4] as string,
             reason: "no-target",
             message: `SITE "${site}" is not covered by any target's sites`,
           });
@@ -175,10 +178,12 @@ export function createPlanBuilder(config: Config): PlanBuilder {
         }
         kept.push(candidate);
       }
+      const keptKeys = kept.map((index) => keys[index] as string);
       const rows = sortedRowTable({
-        keys: kept.map((index) => keys[index] as string),
-        encoded: kept.map((index) => encoded[index] as string),
-        stableIds: kept.map((index) => stableIds[index]),
+        length: kept.length,
+        key: (index) => keptKeys[index] as string,
+        encoded: (index) => encodedOf(kept[index] as number),
+        stableId: (index) => stableIdOf(kept[index] as number),
       });
       const recordsPerSite: Record<string, number> = {};
       for (const index of kept)
@@ -206,8 +211,7 @@ export function createPlanBuilder(config: Config): PlanBuilder {
         })),
         phones,
       };
-      for (const column of [keys, encoded, sites, refs, stableIds, siteSources, sourceIndexes])
-        column.length = 0;
+      for (const column of [keys, sites, siteSources, sourceIndexes]) column.length = 0;
       return plan;
     },
   };

@@ -56,22 +56,23 @@ export function rowListOf(rows: readonly Row[]): RowList {
   return listOf(rows.length, (index) => rows[index] as Row);
 }
 
-interface Columns {
-  keys: readonly string[];
-  encoded: readonly string[];
-  stableIds: readonly (string | undefined)[];
+/** Where a table's rows live, already in EMAIL-key order: arrays, or the plan's off-heap arena. */
+export interface RowSource {
+  readonly length: number;
+  key(index: number): string;
+  encoded(index: number): string;
+  stableId(index: number): string | undefined;
 }
 
-function tableOver(columns: Columns, indexes: readonly number[] | undefined): RowTable {
+function tableOver(source: RowSource, indexes: readonly number[] | undefined): RowTable {
   const position = indexes ? (index: number) => indexes[index] as number : (index: number) => index;
-  const length = indexes ? indexes.length : columns.keys.length;
+  const length = indexes ? indexes.length : source.length;
   return {
-    ...listOf(length, (index) => decodeRow(columns.encoded[position(index)] as string)),
-    key: (index) => columns.keys[position(index)] as string,
-    encoded: (index) => columns.encoded[position(index)] as string,
-    stableId: (index) => columns.stableIds[position(index)],
-    subset: (subset) =>
-      tableOver(columns, indexes ? subset.map((index) => indexes[index] as number) : subset),
+    ...listOf(length, (index) => decodeRow(source.encoded(position(index)))),
+    key: (index) => source.key(position(index)),
+    encoded: (index) => source.encoded(position(index)),
+    stableId: (index) => source.stableId(position(index)),
+    subset: (subset) => tableOver(source, indexes ? subset.map((index) => indexes[index] as number) : subset),
   };
 }
 
@@ -105,12 +106,18 @@ export function createRowTableBuilder() {
     },
     finish(): RowTable {
       const order = sortedOrder(keys);
-      const columns = {
-        keys: order.map((index) => keys[index] as string),
-        encoded: order.map((index) => encoded[index] as string),
-        stableIds: order.map((index) => stableIds[index]),
-      };
-      return tableOver(columns, undefined);
+      const sortedKeys = order.map((index) => keys[index] as string);
+      const sortedEncoded = order.map((index) => encoded[index] as string);
+      const sortedIds = order.map((index) => stableIds[index]);
+      return tableOver(
+        {
+          length: order.length,
+          key: (index) => sortedKeys[index] as string,
+          encoded: (index) => sortedEncoded[index] as string,
+          stableId: (index) => sortedIds[index],
+        },
+        undefined,
+      );
     },
   };
 }
@@ -122,7 +129,7 @@ export function rowTableFrom(rows: Iterable<Row>): RowTable {
   return builder.finish();
 }
 
-/** A table of columns already sorted by EMAIL key (the plan builds them so). */
-export function sortedRowTable(columns: Columns): RowTable {
-  return tableOver(columns, undefined);
+/** A table over rows already sorted by EMAIL key (the plan keeps them so). */
+export function sortedRowTable(source: RowSource): RowTable {
+  return tableOver(source, undefined);
 }
