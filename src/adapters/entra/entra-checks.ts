@@ -146,7 +146,7 @@ export async function entraDoctorChecks(
     return [...checks, skipped("token", tokenTitle, reason), ...skipRest(0, reason)];
   }
 
-  let directory: EntraDirectory;
+  let directory: Awaited<ReturnType<typeof openEntraDirectory>> | undefined;
   try {
     directory = await openEntraDirectory(block, context);
     const { expiresOn } = await directory.checkToken();
@@ -161,49 +161,55 @@ export async function entraDoctorChecks(
       ),
     );
   } catch (error) {
+    await directory?.close();
     checks.push(failed("token", tokenTitle, error));
     return [...checks, ...skipRest(0, "no access token")];
   }
 
+  // Every way out of here ends the Graph network path.
   try {
-    const granted = await directory.checkPermissions(groups.map((group) => group.id));
-    checks.push(passed("permissions", "Graph application permissions", `${granted.join(" and ")} granted`));
-  } catch (error) {
-    checks.push(failed("permissions", "Graph application permissions", error));
-    return [...checks, ...skipRest(1, "a permission is missing")];
-  }
+    try {
+      const granted = await directory.checkPermissions(groups.map((group) => group.id));
+      checks.push(passed("permissions", "Graph application permissions", `${granted.join(" and ")} granted`));
+    } catch (error) {
+      checks.push(failed("permissions", "Graph application permissions", error));
+      return [...checks, ...skipRest(1, "a permission is missing")];
+    }
 
-  for (const group of groups) checks.push(await groupCheck(directory, group));
+    for (const group of groups) checks.push(await groupCheck(directory, group));
 
-  const records: SourceRecord[] = [];
-  try {
-    for await (const page of directory.read(readRequestFor(config)))
-      for (const record of page) records.push(record);
-  } catch (error) {
-    checks.push(failed("users", "users a run would read", error));
-    return [...checks, skipped("coverage", "attribute coverage", "the users could not be read")];
+    const records: SourceRecord[] = [];
+    try {
+      for await (const page of directory.read(readRequestFor(config)))
+        for (const record of page) records.push(record);
+    } catch (error) {
+      checks.push(failed("users", "users a run would read", error));
+      return [...checks, skipped("coverage", "attribute coverage", "the users could not be read")];
+    }
+    const scope =
+      block.groups.length === 0 ? "every user of the tenant" : `members of ${block.groups.length} group(s)`;
+    const leftOut = [
+      block.includeGuests ? "" : "guests",
+      block.includeDisabled ? "" : "disabled accounts",
+    ].filter(Boolean);
+    const users =
+      records.length === 0
+        ? warned(
+            "users",
+            "users a run would read",
+            `no users (${scope})`,
+            "check directory.groups, and that the groups hold users",
+          )
+        : passed(
+            "users",
+            "users a run would read",
+            `${records.length} users (${scope}${leftOut.length > 0 ? `; ${leftOut.join(" and ")} left out` : ""})`,
+            [`e.g. ${samplePeople(config, records).join("; ")}`],
+          );
+    checks.push(users);
+    checks.push(assessCoverage("coverage", "attribute coverage", config, attributeCoverage(config, records)));
+    return checks;
+  } finally {
+    await directory.close();
   }
-  const scope =
-    block.groups.length === 0 ? "every user of the tenant" : `members of ${block.groups.length} group(s)`;
-  const leftOut = [
-    block.includeGuests ? "" : "guests",
-    block.includeDisabled ? "" : "disabled accounts",
-  ].filter(Boolean);
-  const users =
-    records.length === 0
-      ? warned(
-          "users",
-          "users a run would read",
-          `no users (${scope})`,
-          "check directory.groups, and that the groups hold users",
-        )
-      : passed(
-          "users",
-          "users a run would read",
-          `${records.length} users (${scope}${leftOut.length > 0 ? `; ${leftOut.join(" and ")} left out` : ""})`,
-          [`e.g. ${samplePeople(config, records).join("; ")}`],
-        );
-  checks.push(users);
-  checks.push(assessCoverage("coverage", "attribute coverage", config, attributeCoverage(config, records)));
-  return checks;
 }

@@ -3,9 +3,12 @@
  * registration's client credentials. Its secret is `entra-client-secret`, unless the app signs in with the
  * certificate in `certificateFile`. msal, undici and the TLS code are loaded only when the source is used.
  */
+
+import type { DirectoryReadRequest } from "../../app/ports.ts";
 import { directorySecretNames, ENTRA_CLIENT_SECRET_NAME } from "../../core/config/directory-secrets.ts";
 import type { EntraDirectoryConfig } from "../../core/config/schema.ts";
 import type { DirectorySourceDescriptor, SourceContext } from "../directory-sources.ts";
+import type { EntraDirectory } from "./entra-directory.ts";
 import type { EntraCredential } from "./entra-token.ts";
 
 /** The credential as a run reads it: the secret (redacted everywhere) or the certificate file's PEM. */
@@ -23,8 +26,14 @@ export async function entraCredential(
   return { kind: "certificate", pem: await readCertificateFile(file), file };
 }
 
-/** Opens the source of a block: credential, network path (proxy decision, system roots plus caFile) and Graph. */
-export async function openEntraDirectory(block: EntraDirectoryConfig, context: SourceContext) {
+/**
+ * Opens the source of a block: credential, network path (proxy decision, system roots plus caFile) and Graph.
+ * `close` ends the network path: its open connections would keep sockets (and the process) alive.
+ */
+export async function openEntraDirectory(
+  block: EntraDirectoryConfig,
+  context: SourceContext,
+): Promise<EntraDirectory & { close(): Promise<void> }> {
   const [credential, { readPemFile }, { createNetworkPath }, { createEntraDirectory }] = await Promise.all([
     entraCredential(block, context),
     import("../files/config-file.ts"),
@@ -42,13 +51,14 @@ export async function openEntraDirectory(block: EntraDirectoryConfig, context: S
     // The token endpoint and Graph are two hosts with two certificates: each is named by its host.
     onCertificate: onCertificate && ((validTo, host) => onCertificate(`Entra ID https://${host}`, validTo)),
   });
-  return createEntraDirectory({
+  const directory = createEntraDirectory({
     ...block,
     credential,
     dispatcher: network.dispatcher,
     log: (message) => context.verbose(`entra: ${message}`),
     onToken: (token) => context.redact(token),
   });
+  return Object.assign(directory, { close: () => network.close() });
 }
 
 export const entraSource: DirectorySourceDescriptor<EntraDirectoryConfig> = {
@@ -59,7 +69,20 @@ export const entraSource: DirectorySourceDescriptor<EntraDirectoryConfig> = {
     return []; // the schema checks every key; the tenant, app and groups are checked by doctor against Graph
   },
 
-  open: openEntraDirectory,
+  async open(block, context) {
+    const directory = await openEntraDirectory(block, context);
+    // A run reads each source once: its network path is closed when that read ends, however it ends.
+    const { read } = directory;
+    return Object.assign(directory, {
+      async *read(request: DirectoryReadRequest) {
+        try {
+          yield* read(request);
+        } finally {
+          await directory.close();
+        }
+      },
+    });
+  },
 
   async doctorChecks(block, context) {
     const { entraDoctorChecks } = await import("./entra-checks.ts");
