@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { OBJECT_ID_PATTERN } from "../site-groups.ts";
-import { nonEmpty } from "./shared.ts";
+import { nonEmpty, secondsUpToOneDay } from "./shared.ts";
 
 const httpsUrl = z
   .url({ protocol: /^https$/, error: "must be an https:// URL" })
@@ -55,11 +55,7 @@ export const entraDirectorySchema = z.strictObject({
     .max(999)
     .default(999)
     .meta({ description: "Objects per page ($top; Graph serves at most 999)." }),
-  timeoutSeconds: z
-    .number()
-    .int()
-    .positive()
-    .max(86_400, { error: "must be at most 86400 (one day)" })
+  timeoutSeconds: secondsUpToOneDay
     .default(120)
     .meta({ description: "Time limit of each request (the token, each page; at most 86400)." }),
 });

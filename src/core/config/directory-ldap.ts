@@ -4,7 +4,7 @@
  * (directory-secrets.ts).
  */
 import { z } from "zod";
-import { nonEmpty } from "./shared.ts";
+import { nonEmpty, secondsUpToOneDay } from "./shared.ts";
 
 const ldapUrl = z.url({
   protocol: /^ldaps?$/,
@@ -52,11 +52,7 @@ export const ldapDirectorySchema = z.strictObject({
     .max(1000)
     .default(500)
     .meta({ description: "Entries per page (AD serves at most 1000 per page)." }),
-  timeoutSeconds: z
-    .number()
-    .int()
-    .positive()
-    .max(86_400, { error: "must be at most 86400 (one day)" })
+  timeoutSeconds: secondsUpToOneDay
     .default(120)
     .meta({ description: "Time limit for the whole search (at most 86400)." }),
 });

@@ -10,7 +10,7 @@ import { isCountryCode, PHONE_FORMATS } from "../phones.ts";
 import { SECRET_NAME_PATTERN } from "../secret-names.ts";
 import { DEFAULT_KEYCHAIN_SERVICE, defaultMappingFor } from "./defaults.ts";
 import { directorySchema, listedSourceSchema } from "./directory.ts";
-import { nonEmpty } from "./shared.ts";
+import { nonEmpty, secondsUpToOneDay } from "./shared.ts";
 
 const httpsUrl = z.url({ protocol: /^https$/, error: "must be an https:// URL (TLS is required)" });
 
@@ -92,11 +92,7 @@ export const ilobbySchema = z.strictObject({
         .max(10)
         .default(4)
         .meta({ description: "Attempts per request, the first included." }),
-      maxSeconds: z
-        .number()
-        .int()
-        .positive()
-        .max(86_400, { error: "must be at most 86400 (one day)" })
+      maxSeconds: secondsUpToOneDay
         .default(300)
         .meta({ description: "No retry starts after this long (at most 86400)." }),
       initialDelayMs: z
