@@ -8,7 +8,7 @@
 import type { Row } from "../core/columns.ts";
 import { toCsv } from "../core/csv.ts";
 import { describeDuration } from "../core/duration.ts";
-import { isSyncError, SyncError } from "../core/errors.ts";
+import { asSyncError, SyncError } from "../core/errors.ts";
 import { type PlanTarget, parsePlan, type SavedPlan } from "../core/plan-file.ts";
 import { createRowTableBuilder, type RowTable } from "../core/row-table.ts";
 import type { ResolvedTarget } from "../core/targets.ts";
@@ -161,9 +161,9 @@ function storedRows(planned: PlanTarget): RowTable {
   return table.finish();
 }
 
-/** What applying would do, per target, for showing the change before the person confirms it. */
-export function previewOutcomes(approved: readonly ApprovedTarget[]): TargetOutcome[] {
-  return approved.map(({ planned }) => ({
+/** A saved target as an outcome that has not been uploaded yet: the guard passed when the plan was made. */
+function plannedOutcome(planned: PlanTarget): TargetOutcome {
+  return {
     target: planned.name,
     clientId: planned.clientId,
     rows: planned.rows.length,
@@ -172,7 +172,12 @@ export function previewOutcomes(approved: readonly ApprovedTarget[]): TargetOutc
     guard: { ok: true, limit: undefined },
     status: "planned",
     durationMs: 0,
-  }));
+  };
+}
+
+/** What applying would do, per target, for showing the change before the person confirms it. */
+export function previewOutcomes(approved: readonly ApprovedTarget[]): TargetOutcome[] {
+  return approved.map(({ planned }) => plannedOutcome(planned));
 }
 
 /** The rows each approved target uploads. */
@@ -199,14 +204,7 @@ export async function applyPlan(
   for (const { planned, target } of approved) {
     const targetStarted = clock.now();
     const outcome: TargetOutcome = {
-      target: planned.name,
-      clientId: planned.clientId,
-      rows: planned.rows.length,
-      diff: planned.diff,
-      previous: planned.previous,
-      guard: { ok: true, limit: undefined },
-      status: "planned",
-      durationMs: 0,
+      ...plannedOutcome(planned),
       lastUploadFingerprint: planned.lastUpload ?? undefined,
     };
     let client: Awaited<ReturnType<ApplyPlanDependencies["target"]>> | undefined;
@@ -231,9 +229,7 @@ export async function applyPlan(
       });
     } catch (error) {
       outcome.status = "failed";
-      outcome.error = isSyncError(error)
-        ? error
-        : new SyncError("internal", error instanceof Error ? error.message : String(error), { error });
+      outcome.error = asSyncError(error);
       log.event("target-failed", {
         target: planned.name,
         category: outcome.error.category,

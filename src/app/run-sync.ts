@@ -7,7 +7,7 @@ import type { Row } from "../core/columns.ts";
 import type { Config } from "../core/config/schema.ts";
 import { csvPieces } from "../core/csv.ts";
 import { createSortedDiff, UnsortedStateError, type UploadDiff } from "../core/diff.ts";
-import { type ErrorCategory, EXIT_CODES, isSyncError, SyncError } from "../core/errors.ts";
+import { asSyncError, type ErrorCategory, EXIT_CODES, isSyncError, SyncError } from "../core/errors.ts";
 import { checkGuard, type GuardPolicy, type GuardVerdict } from "../core/guard.ts";
 import { createPlanBuilder, readRequestFor, type SyncPlan } from "../core/plan.ts";
 import { type RowTable, rowTableFrom } from "../core/row-table.ts";
@@ -364,9 +364,7 @@ export async function deliverToTarget(
     });
   } catch (error) {
     outcome.status = "failed";
-    outcome.error = isSyncError(error)
-      ? error
-      : new SyncError("internal", error instanceof Error ? error.message : String(error), { error });
+    outcome.error = asSyncError(error);
     log.event("target-failed", {
       target: target.name,
       category: outcome.error.category,

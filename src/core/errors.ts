@@ -68,6 +68,13 @@ export function isSyncError(error: unknown): error is SyncError {
   return error instanceof SyncError;
 }
 
+/** The error itself if it is a SyncError, else an "internal" one carrying its message and the original. */
+export function asSyncError(error: unknown): SyncError {
+  return isSyncError(error)
+    ? error
+    : new SyncError("internal", error instanceof Error ? error.message : String(error), { error });
+}
+
 /** Reads `code` from Node system errors and library errors without trusting their shape. */
 export function errorCode(error: unknown): string | undefined {
   if (typeof error === "object" && error !== null && "code" in error) {
