@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { alternate, runQuiet, stopperFor } from "./measure.mjs";
 
-const CLIENT_ID = "bench-entra-app";
+const CLIENT_ID = "bbbbbbbb-0000-4000-8000-00000000bea7";
 const CLIENT_SECRET = "bench-entra-client-secret";
 /** Graph's largest page, the CLI's default directory.pageSize for Entra. */
 const PAGE_SIZE = 999;

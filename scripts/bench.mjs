@@ -5,6 +5,8 @@
 //      with ldapts alone on the same search as the Node floor;
 //   2. `validate` vs Python's C csv module (and csv-parse alone) on CSV files of 100,000 and 1,000,000 rows;
 //   3. `upload` vs `curl -F file=@...` with a ~50 MB CSV, to the iLobby emulator run as its own process.
+//   4. the Entra ID source: `run --dry-run --output` vs curl paging the Graph emulator (bench/graph.mjs), 10,000
+//      and 100,000 users.
 // The compared commands alternate over several runs; medians, ratios and peak memory (GNU time %M) go to bench/results/, and
 // a full run regenerates the tables of docs/benchmarks.md and the plot docs/benchmarks.png. Everything listens on
 // 127.0.0.1 only, and every server is stopped by PID when the script ends, however it ends.
@@ -35,6 +37,7 @@ import {
 import { fetchToken, startEmulatorProcess } from "../bench/emulator.mjs";
 import { alternate, killActiveCommands, runQuiet, summarize, timeCommand } from "../bench/measure.mjs";
 import { OFFICES } from "../bench/people.mjs";
+import { benchGraph, GRAPH_PLANS, writeGraphReport } from "../bench/graph.mjs";
 import { writeReport } from "../bench/report.mjs";
 import { describeMachine, ensurePackages } from "../bench/setup.mjs";
 
@@ -425,6 +428,18 @@ async function main() {
     const validate = await benchValidate(work);
     const upload = await benchUpload(work);
     const startup = await benchStartup(work);
+    // The Entra ID (Graph) source against curl paging the Graph emulator: its own module, report and table.
+    const graph = await benchGraph({
+      root,
+      nodeBinary,
+      cli,
+      work,
+      plan: GRAPH_PLANS[mode],
+      log,
+      withServer,
+      timeCommand,
+      keep: flags.keep,
+    });
     const results = {
       mode,
       date: new Date().toISOString(),
@@ -441,6 +456,7 @@ async function main() {
       startup,
     };
     const written = writeReport(root, results, { updateDocs: mode === "full" });
+    written.push(...writeGraphReport(root, graph, { mode, updateDocs: mode === "full" }));
     log(`\nresults: ${written.join(", ")}  (${results.durationSeconds} s in all)`);
   } finally {
     if (flags.keep) log(`kept ${work}`);
