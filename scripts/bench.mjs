@@ -35,9 +35,9 @@ import {
   startSlapd,
 } from "../bench/directory.mjs";
 import { fetchToken, startEmulatorProcess } from "../bench/emulator.mjs";
+import { benchGraph, GRAPH_PLANS, writeGraphReport } from "../bench/graph.mjs";
 import { alternate, killActiveCommands, runQuiet, summarize, timeCommand } from "../bench/measure.mjs";
 import { OFFICES } from "../bench/people.mjs";
-import { benchGraph, GRAPH_PLANS, writeGraphReport } from "../bench/graph.mjs";
 import { writeReport } from "../bench/report.mjs";
 import { describeMachine, ensurePackages } from "../bench/setup.mjs";
 
