@@ -22,6 +22,7 @@ import {
   startEntraWorld,
   TENANT_GUID,
 } from "../support/entra-world.ts";
+import { runCliOnTerminal } from "../support/terminal.ts";
 
 const ILOBBY_CLIENT = "entra-run-client";
 const ILOBBY_SECRET = "entra-run-ilobby-secret";
@@ -358,6 +359,49 @@ describe("init --source entra", () => {
     const dryRun = await run(["--dry-run", "--json"]);
     expect(dryRun.code, dryRun.stderr).toBe(0);
     expect(JSON.parse(dryRun.stdout).rows).toHaveLength(world.facts.allStaffEmails.length);
+  });
+
+  it("on a terminal: offers Entra ID, asks for the tenant, app, credential and groups, tests them, hides the secrets", async () => {
+    const flags = [
+      ...[
+        "--authority-url",
+        world.graph.url,
+        "--graph-url",
+        world.graph.url,
+        "--ca-file",
+        world.graph.caFile,
+      ],
+      ...["--ilobby-url", world.ilobby.url, "--ilobby-ca-file", world.ilobby.caFile, "--no-store-secrets"],
+    ];
+    const { code, terminal } = await runCliOnTerminal(
+      ["init", ...flags],
+      [
+        ["Directory: ad (Active Directory, LDAP) or entra", "entra\r"],
+        ["Entra tenant", "contoso.example.test\r"],
+        ["Application (client) ID", `${ENTRA_CLIENT_ID}\r`],
+        ["Certificate file", "\r"],
+        ["Group object ids", `${SAMPLE_GROUPS.allStaff}\r`],
+        ["(typing is hidden): ", `${ENTRA_SECRET}\r`],
+        ["iLobby API client id", `${ILOBBY_CLIENT}\r`],
+        ["(typing is hidden): ", `${ILOBBY_SECRET}\r`],
+        ["Site names", "\r"],
+        ["Country of phone numbers", "\r"],
+        ["Webhook to tell when a sync fails", "\r"],
+      ],
+      { cwd: dir },
+    );
+    expect(code, terminal).toBe(0);
+    expect(terminal).toMatch(/pass {2}token for app /);
+    expect(terminal).toMatch(
+      /pass {2}Graph application permissions: User\.Read\.All and GroupMember\.Read\.All granted/,
+    );
+    expect(terminal).toMatch(/pass {2}group .*"All Staff"/);
+    for (const secret of [ENTRA_SECRET, ILOBBY_SECRET]) expect(terminal).not.toContain(secret);
+    const written = parseConfigText(readFileSync(join(dir, "ilobby-sync.yaml"), "utf8"));
+    expect(written.ok && written.config.directory).toMatchObject({
+      type: "entra",
+      tenantId: "contoso.example.test",
+    });
   });
 
   it("stops with the missing permission's fix when the app lacks one", async () => {
