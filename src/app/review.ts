@@ -119,14 +119,8 @@ export async function recordPlan(
   return path;
 }
 
-export interface ReportMeta {
-  command: string;
-  runId: string;
-  createdAt: string;
-  host: string;
-  dryRun: boolean;
-  planRunId?: string | undefined;
-}
+/** What a report says about the command that made it. */
+export type ReportMeta = Omit<ChangeReport, "targets" | "skipped" | "warnings">;
 
 /** The report's data: each outcome with the rows it uploads (or would upload), and what was left out. */
 export function changeReport(
