@@ -14,7 +14,7 @@ import type { SyncReport } from "../core/notify/report.ts";
 import { secretPartsOf } from "../core/notify/urls.ts";
 import type { SyncPlan } from "../core/plan.ts";
 import type { Output } from "./output.ts";
-import { type CertificateListener, type Environment, secretsFor } from "./wiring.ts";
+import { type CertificateListener, type Environment, runLogFor, secretsFor } from "./wiring.ts";
 
 export interface RecordedSync {
   targets: readonly TargetOutcome[];
@@ -54,12 +54,9 @@ export class SyncNotifications {
   async begin(loaded: LoadedConfig, command: string, dryRun: boolean): Promise<{ runId: string }> {
     // The global Web Crypto: importing node:crypto at the top would cost every command's start-up.
     const runId = crypto.randomUUID();
-    const [
-      { notifiesFor, notificationDeadline, deliver, expiryWarnings },
-      { createJsonLinesLog, silentLog },
-    ] = await Promise.all([import("../app/notify.ts"), import("../adapters/files/json-log.ts")]);
+    const { notifiesFor, notificationDeadline, deliver, expiryWarnings } = await import("../app/notify.ts");
     const output = this.output();
-    const { notify, log } = loaded.config;
+    const { notify } = loaded.config;
     const session: Session = {
       loaded,
       command,
@@ -68,16 +65,12 @@ export class SyncNotifications {
       notifying: notifiesFor(notify, dryRun),
       certificates: [],
       expiryWarnings,
-      log: log.file
-        ? createJsonLinesLog({
-            path: loaded.resolvePath(log.file),
-            runId,
-            command: dryRun ? `${command} --dry-run` : command,
-            clock: this.environment.clock,
-            redactor: output.redactor,
-            onError: (message) => output.warn(message),
-          })
-        : silentLog,
+      log: await runLogFor(
+        loaded,
+        { runId, command: dryRun ? `${command} --dry-run` : command },
+        this.environment,
+        output,
+      ),
     };
     this.session = session;
     // URLs written in the config carry tokens too: hidden from every output from the start, whether used or not.

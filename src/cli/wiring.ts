@@ -8,7 +8,7 @@ import type { LoadedConfig } from "../adapters/files/config-file.ts";
 import type { IlobbyClient } from "../adapters/ilobby/ilobby-client.ts";
 import { createOsKeychain } from "../adapters/secrets/keychain.ts";
 import { createSecretSource, type Keychain } from "../adapters/secrets/secret-sources.ts";
-import type { Clock } from "../app/ports.ts";
+import type { Clock, RunLog } from "../app/ports.ts";
 import { systemClock } from "../app/ports.ts";
 import { DEFAULT_KEYCHAIN_SERVICE } from "../core/config/defaults.ts";
 import type { Config } from "../core/config/schema.ts";
@@ -154,4 +154,23 @@ export async function stateStoreFor(loaded: LoadedConfig) {
 export async function planFilesFor(loaded: LoadedConfig) {
   const { createPlanFiles } = await import("../adapters/files/plan-files.ts");
   return createPlanFiles(await stateDirectoryFor(loaded));
+}
+
+/** log.file, when set, as this run's JSON-lines log: every line carries the run id and the command. */
+export async function runLogFor(
+  loaded: LoadedConfig,
+  run: { runId: string; command: string },
+  environment: Environment,
+  output: Output,
+): Promise<RunLog> {
+  const { createJsonLinesLog, silentLog } = await import("../adapters/files/json-log.ts");
+  const file = loaded.config.log.file;
+  if (!file) return silentLog;
+  return createJsonLinesLog({
+    path: loaded.resolvePath(file),
+    ...run,
+    clock: environment.clock,
+    redactor: output.redactor,
+    onError: (message) => output.warn(message),
+  });
 }

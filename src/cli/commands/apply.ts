@@ -41,7 +41,6 @@ export function registerApply(program: Command, context: CommandContext): void {
         { resolveTargets },
         { applyPlan, approvedRows, checkPlan, previewOutcomes, readPlan },
         { changeReport },
-        { createJsonLinesLog, silentLog },
         { renderTarget },
         wiring,
         { hostname },
@@ -51,7 +50,6 @@ export function registerApply(program: Command, context: CommandContext): void {
         import("../../core/targets.ts"),
         import("../../app/apply-plan.ts"),
         import("../../app/review.ts"),
-        import("../../adapters/files/json-log.ts"),
         import("../render-run.ts"),
         import("../wiring.ts"),
         import("node:os"),
@@ -107,16 +105,7 @@ export function registerApply(program: Command, context: CommandContext): void {
         }
       }
 
-      const log = logPath
-        ? createJsonLinesLog({
-            path: logPath,
-            runId,
-            command: "apply",
-            clock,
-            redactor: output.redactor,
-            onError: (message) => output.warn(message),
-          })
-        : silentLog;
+      const log = await wiring.runLogFor(loaded, { runId, command: "apply" }, environment, output);
       const release = await state.lock();
       let result: Awaited<ReturnType<typeof applyPlan>>;
       try {

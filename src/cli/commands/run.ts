@@ -2,7 +2,6 @@ import { hostname } from "node:os";
 import { extname, resolve } from "node:path";
 import type { Command } from "commander";
 import { spoolCsv } from "../../adapters/files/csv-file.ts";
-import { createJsonLinesLog, silentLog } from "../../adapters/files/json-log.ts";
 import { checkOutputPath, writePrivateFile } from "../../adapters/files/private-file.ts";
 import { runSync } from "../../app/run-sync.ts";
 import type { Config } from "../../core/config/schema.ts";
@@ -10,7 +9,14 @@ import { SyncError } from "../../core/errors.ts";
 import { type ResolvedTarget, resolveTargets } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
 import { renderRun, runJson } from "../render-run.ts";
-import { checkIlobbyCaFile, directoryFor, ilobbyClientFor, planFilesFor, stateStoreFor } from "../wiring.ts";
+import {
+  checkIlobbyCaFile,
+  directoryFor,
+  ilobbyClientFor,
+  planFilesFor,
+  runLogFor,
+  stateStoreFor,
+} from "../wiring.ts";
 
 interface RunOptions {
   dryRun?: boolean;
@@ -70,16 +76,12 @@ export function registerRun(program: Command, context: CommandContext): void {
       if (reportPath) await checkOutputPath(reportPath, "HTML report");
       await checkIlobbyCaFile(loaded);
       const state = await stateStoreFor(loaded);
-      const log = logPath
-        ? createJsonLinesLog({
-            path: logPath,
-            runId,
-            command: dryRun ? "run --dry-run" : "run",
-            clock: environment.clock,
-            redactor: output.redactor,
-            onError: (message) => output.warn(message),
-          })
-        : silentLog;
+      const log = await runLogFor(
+        loaded,
+        { runId, command: dryRun ? "run --dry-run" : "run" },
+        environment,
+        output,
+      );
       // A dry run writes no state, so it may preview while the scheduled run is under way.
       const release = dryRun ? undefined : await state.lock();
       try {

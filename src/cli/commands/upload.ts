@@ -1,7 +1,6 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { createSpool, readCsvBytes } from "../../adapters/files/csv-file.ts";
-import { createJsonLinesLog, silentLog } from "../../adapters/files/json-log.ts";
 import { checkOutputPath } from "../../adapters/files/private-file.ts";
 import { uploadCsvFile } from "../../app/upload-file.ts";
 import { diffCounts } from "../../core/diff.ts";
@@ -10,7 +9,7 @@ import { acceptedSites, resolveTargets } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
 import { renderValidationReport } from "../render-csv-check.ts";
 import { errorJson, renderTarget } from "../render-run.ts";
-import { checkIlobbyCaFile, ilobbyClientFor, stateStoreFor } from "../wiring.ts";
+import { checkIlobbyCaFile, ilobbyClientFor, runLogFor, stateStoreFor } from "../wiring.ts";
 
 interface UploadOptions {
   target?: string;
@@ -54,16 +53,12 @@ export function registerUpload(program: Command, context: CommandContext): void 
       const reportPath = options.report ? resolve(context.cwd, options.report) : undefined;
       if (reportPath) await checkOutputPath(reportPath, "HTML report");
       await checkIlobbyCaFile(loaded);
-      const log = logPath
-        ? createJsonLinesLog({
-            path: logPath,
-            runId,
-            command: dryRun ? "upload --dry-run" : "upload",
-            clock: environment.clock,
-            redactor: output.redactor,
-            onError: (message) => output.warn(message),
-          })
-        : silentLog;
+      const log = await runLogFor(
+        loaded,
+        { runId, command: dryRun ? "upload --dry-run" : "upload" },
+        environment,
+        output,
+      );
       const state = await stateStoreFor(loaded);
       const release = dryRun ? undefined : await state.lock();
       // The bytes are copied as they are checked, and the copy is what is sent: replacing or growing the file
