@@ -20,21 +20,13 @@ import { SyncError } from "../../src/core/errors.ts";
 import { parsePlan, type SavedPlan } from "../../src/core/plan-file.ts";
 import { createRowTableBuilder } from "../../src/core/row-table.ts";
 import type { ResolvedTarget } from "../../src/core/targets.ts";
+import { testRow } from "../support/rows.ts";
 import { memoryPlans } from "./fakes.ts";
 
 const HOUR = 3_600_000;
 const T0 = Date.parse("2026-12-07T10:00:00.000Z");
 
-const row = (email: string, site = "Toronto"): Row => ({
-  FIRSTNAME: "A",
-  LASTNAME: "B",
-  TITLE: "",
-  DIVISION: "",
-  EMAIL: email,
-  MOBILE: "",
-  DESKPHONE: "",
-  SITE: site,
-});
+const row = (email: string, site = "Toronto"): Row => testRow(email, { SITE: site });
 
 function target(name: string, clientId = `client-${name}`): ResolvedTarget {
   return {

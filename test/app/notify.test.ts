@@ -13,6 +13,7 @@ import {
 import type { TargetOutcome } from "../../src/app/run-sync.ts";
 import { notifySchema } from "../../src/core/notify/config.ts";
 import type { SyncReport } from "../../src/core/notify/report.ts";
+import { testRow } from "../support/rows.ts";
 
 const FAST: DeliveryLimits = { attemptTimeoutMs: 50, retries: 2, totalMs: 1000, retryDelayMs: () => 5 };
 const never = () => new AbortController().signal;
@@ -125,16 +126,7 @@ describe("notifyOutcome", () => {
 
 describe("from a run to the report", () => {
   it("a target stopped by the guard carries its plan command (agreement B) and at most 10 examples", () => {
-    const row = (email: string) => ({
-      FIRSTNAME: "",
-      LASTNAME: "",
-      TITLE: "",
-      DIVISION: "",
-      EMAIL: email,
-      MOBILE: "",
-      DESKPHONE: "",
-      SITE: "",
-    });
+    const row = (email: string) => testRow(email, { FIRSTNAME: "", LASTNAME: "", SITE: "" });
     const disabled = Array.from({ length: 25 }, (_, index) => row(`gone${index}@example.test`));
     const outcome = {
       target: "default",

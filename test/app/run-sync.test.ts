@@ -8,6 +8,7 @@ import type { Row } from "../../src/core/columns.ts";
 import { toCsv } from "../../src/core/csv.ts";
 import { SyncError } from "../../src/core/errors.ts";
 import { resolveTargets } from "../../src/core/targets.ts";
+import { testRow } from "../support/rows.ts";
 import {
   BASE_CONFIG,
   configFrom,
@@ -226,16 +227,7 @@ describe("planSync", () => {
 describe("deliverToTarget", () => {
   const [target] = resolveTargets(config);
   if (!target) throw new Error("no target");
-  const row = (email: string, title = ""): Row => ({
-    FIRSTNAME: "A",
-    LASTNAME: "B",
-    TITLE: title,
-    DIVISION: "",
-    EMAIL: email,
-    MOBILE: "",
-    DESKPHONE: "",
-    SITE: "",
-  });
+  const row = (email: string, title = ""): Row => testRow(email, { TITLE: title, SITE: "" });
   const deliveryOptions = {
     runId: "u-1",
     dryRun: false,

@@ -1,19 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { Row } from "../../src/core/columns.ts";
 import { diffUploads } from "../../src/core/diff.ts";
 import { checkGuard, disableLimit } from "../../src/core/guard.ts";
+import { testRow } from "../support/rows.ts";
 
-const row = (email: string, overrides: Partial<Row> = {}): Row => ({
-  FIRSTNAME: "A",
-  LASTNAME: "B",
-  TITLE: "",
-  DIVISION: "",
-  EMAIL: email,
-  MOBILE: "",
-  DESKPHONE: "",
-  SITE: "Toronto",
-  ...overrides,
-});
+const row = testRow;
 
 describe("diffUploads", () => {
   it("classifies added, updated (old -> new), disabled and unchanged, matching emails case-insensitively", () => {

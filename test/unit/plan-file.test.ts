@@ -9,18 +9,10 @@ import {
   type SavedPlan,
   serializePlan,
 } from "../../src/core/plan-file.ts";
+import { testRow } from "../support/rows.ts";
 
-const row = (email: string, overrides: Partial<Row> = {}): Row => ({
-  FIRSTNAME: "Ann",
-  LASTNAME: "Lee",
-  TITLE: "",
-  DIVISION: "",
-  EMAIL: email,
-  MOBILE: "",
-  DESKPHONE: "",
-  SITE: "Toronto",
-  ...overrides,
-});
+const row = (email: string, overrides: Partial<Row> = {}): Row =>
+  testRow(email, { FIRSTNAME: "Ann", LASTNAME: "Lee", ...overrides });
 
 const rows = [
   row("ann@x.test", { TITLE: 'Chief "Quotes", Ltd\r\nline two' }),

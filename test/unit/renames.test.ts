@@ -1,22 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { renderChangeReport } from "../../src/core/change-report.ts";
-import type { Row } from "../../src/core/columns.ts";
 import { diffUploads } from "../../src/core/diff.ts";
 import { checkGuard } from "../../src/core/guard.ts";
 import { parsePlan, type SavedPlan, serializePlan } from "../../src/core/plan-file.ts";
 import { pairRenames } from "../../src/core/renames.ts";
+import { testRow } from "../support/rows.ts";
 
-const row = (email: string, overrides: Partial<Row> = {}): Row => ({
-  FIRSTNAME: "A",
-  LASTNAME: "B",
-  TITLE: "",
-  DIVISION: "",
-  EMAIL: email,
-  MOBILE: "",
-  DESKPHONE: "",
-  SITE: "Toronto",
-  ...overrides,
-});
+const row = testRow;
 
 const GUID_ANN = "3f2504e0-4f89-41d3-9a0c-0305e82c3301";
 const GUID_BO = "7c9e6679-7425-40de-944b-e07fc1f90ae7";

@@ -6,18 +6,10 @@ import { createFileStateStore } from "../../src/adapters/state/file-state-store.
 import { DamagedStateError, type StoredRow } from "../../src/app/ports.ts";
 import type { Row } from "../../src/core/columns.ts";
 import { createRowTableBuilder } from "../../src/core/row-table.ts";
+import { testRow } from "../support/rows.ts";
 
-const row = (email: string, overrides: Partial<Row> = {}): Row => ({
-  FIRSTNAME: "Ann",
-  LASTNAME: "Côté",
-  TITLE: "",
-  DIVISION: "",
-  EMAIL: email,
-  MOBILE: "",
-  DESKPHONE: "",
-  SITE: "Montréal",
-  ...overrides,
-});
+const row = (email: string, overrides: Partial<Row> = {}): Row =>
+  testRow(email, { FIRSTNAME: "Ann", LASTNAME: "Côté", SITE: "Montréal", ...overrides });
 const header = {
   target: "default",
   clientId: "c",
