@@ -4,17 +4,11 @@
  * for real. Faults can be queued to exercise the client's error handling.
  */
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
-import { mkdtempSync, rmSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createServer } from "node:https";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { setTimeout as delay } from "node:timers/promises";
 import busboy from "busboy";
-import { createTestCa, issueServerCert } from "../support/pki.js";
+import { startHttpsTestServer } from "../support/https-test-server.ts";
 import { AddressBook, type AddressBookEntry, formatSummary } from "./address-book.js";
 import { handleAdminRequest } from "./admin-api.js";
 import { type CsvReadResult, readCsvUpload } from "./csv-upload.js";
@@ -392,49 +386,17 @@ async function firstBodyChunk(request: IncomingMessage): Promise<void> {
   });
 }
 
-export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
-  const ownsDir = options.dir === undefined;
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "ilobby-emulator-"));
-  const removeOwnDir = (): void => {
-    if (ownsDir) rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    const ca = createTestCa(dir, "iLobby Emulator Test CA");
-    const certificate = issueServerCert(
-      ca,
-      "ilobby-emulator",
-      ["DNS:localhost", "IP:127.0.0.1"],
-      options.certificateDays === undefined ? {} : { days: options.certificateDays },
-    );
-    const server = createServer({
-      key: certificate.keyPem,
-      cert: certificate.certPem,
-      minVersion: "TLSv1.2",
-    });
-
-    let stopped: Promise<void> | undefined;
-    const stop = (): Promise<void> => {
-      stopped ??= new Promise<void>((resolve) => {
-        emulator.abortPendingReplies();
-        server.close(() => {
-          removeOwnDir();
-          resolve();
-        });
-        server.closeAllConnections();
-      });
-      return stopped;
-    };
-    const emulator = new IlobbyEmulator(ca.certFile, ca.certPem, options, stop);
-    server.on("request", (request: IncomingMessage, response: ServerResponse) => {
-      void emulator.handle(request, response);
-    });
-
-    server.listen(options.port ?? 0, "127.0.0.1");
-    await once(server, "listening");
-    emulator.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return emulator;
-  } catch (error) {
-    removeOwnDir();
-    throw error;
-  }
+export function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  return startHttpsTestServer(
+    {
+      dir: options.dir,
+      port: options.port,
+      tempPrefix: "ilobby-emulator-",
+      caName: "iLobby Emulator Test CA",
+      certificateName: "ilobby-emulator",
+      certificateDays: options.certificateDays,
+    },
+    (ca, stop) => new IlobbyEmulator(ca.certFile, ca.certPem, options, stop),
+    (emulator) => emulator.abortPendingReplies(),
+  );
 }

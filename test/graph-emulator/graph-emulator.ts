@@ -11,13 +11,7 @@
  * request is recorded so tests can assert what the client asked for.
  */
 import { constants, createHash, randomBytes, randomUUID, verify, X509Certificate } from "node:crypto";
-import { once } from "node:events";
-import { mkdtempSync, rmSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { createServer } from "node:https";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import {
   drain,
   jsonReply,
@@ -26,7 +20,7 @@ import {
   readSmallBody,
   sendReply,
 } from "../emulator/http-helpers.ts";
-import { createTestCa, issueServerCert } from "../support/pki.ts";
+import { startHttpsTestServer } from "../support/https-test-server.ts";
 import {
   DEFAULT_USER_PROPERTIES,
   type DirectoryObject,
@@ -600,41 +594,15 @@ function serializeMember(member: DirectoryObject, select: readonly string[]): Re
   return result;
 }
 
-export async function startGraphEmulator(options: GraphEmulatorOptions): Promise<GraphEmulator> {
-  const ownsDir = options.dir === undefined;
-  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "graph-emulator-"));
-  const removeOwnDir = (): void => {
-    if (ownsDir) rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    const ca = createTestCa(dir, "Graph Emulator Test CA");
-    const certificate = issueServerCert(ca, "graph-emulator", ["DNS:localhost", "IP:127.0.0.1"]);
-    const server = createServer({
-      key: certificate.keyPem,
-      cert: certificate.certPem,
-      minVersion: "TLSv1.2",
-    });
-    let stopped: Promise<void> | undefined;
-    const stop = (): Promise<void> => {
-      stopped ??= new Promise<void>((resolve) => {
-        server.close(() => {
-          removeOwnDir();
-          resolve();
-        });
-        server.closeAllConnections();
-      });
-      return stopped;
-    };
-    const emulator = new GraphEmulatorServer(ca.certFile, ca.certPem, options, stop);
-    server.on("request", (request: IncomingMessage, response: ServerResponse) => {
-      void emulator.handle(request, response);
-    });
-    server.listen(options.port ?? 0, "127.0.0.1");
-    await once(server, "listening");
-    emulator.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return emulator;
-  } catch (error) {
-    removeOwnDir();
-    throw error;
-  }
+export function startGraphEmulator(options: GraphEmulatorOptions): Promise<GraphEmulator> {
+  return startHttpsTestServer(
+    {
+      dir: options.dir,
+      port: options.port,
+      tempPrefix: "graph-emulator-",
+      caName: "Graph Emulator Test CA",
+      certificateName: "graph-emulator",
+    },
+    (ca, stop) => new GraphEmulatorServer(ca.certFile, ca.certPem, options, stop),
+  );
 }
