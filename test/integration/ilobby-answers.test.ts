@@ -15,12 +15,12 @@ import { systemClock } from "../../src/app/ports.ts";
 import { SyncError } from "../../src/core/errors.ts";
 import type { Emulator } from "../emulator/emulator.ts";
 import { runCli } from "../support/cli.ts";
+import { writePeopleCsv } from "../support/rows.ts";
 import { SERVICE_ACCOUNT } from "../support/sample-directory.ts";
 import { type SampleWorld, startSampleWorld } from "../support/sample-world.ts";
 
 const CLIENT = "answers-client";
 const SECRET = "answers-client-secret-1";
-const HEADER = "FIRSTNAME,LASTNAME,TITLE,DIVISION,EMAIL,MOBILE,DESKPHONE,SITE";
 
 let world: SampleWorld;
 let emulator: Emulator;
@@ -50,15 +50,7 @@ ${extra}`,
   return path;
 }
 
-function csv(count: number): string {
-  const path = join(dir, "people.csv");
-  const rows = Array.from(
-    { length: count },
-    (_, index) => `Ann${index},Lee,,,ann${index}@example.test,,,Toronto`,
-  );
-  writeFileSync(path, `${[HEADER, ...rows].join("\r\n")}\r\n`);
-  return path;
-}
+const csv = (count: number): string => writePeopleCsv(dir, count);
 
 const statePath = () => join(dir, "state", "default.last-upload.json");
 const upload = (file: string, args: string[] = [], configPath = config()) =>

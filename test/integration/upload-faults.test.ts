@@ -9,10 +9,10 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Emulator, startEmulator } from "../emulator/emulator.ts";
 import { runCli } from "../support/cli.ts";
+import { CSV_HEADER, writePeopleCsv } from "../support/rows.ts";
 
 const CLIENT = "faults-client";
 const SECRET = "faults-secret-value-1";
-const HEADER = "FIRSTNAME,LASTNAME,TITLE,DIVISION,EMAIL,MOBILE,DESKPHONE,SITE";
 
 let emulator: Emulator;
 let dir: string;
@@ -34,15 +34,7 @@ ${extra}`,
   return path;
 }
 
-function csv(count: number): string {
-  const path = join(dir, "people.csv");
-  const rows = Array.from(
-    { length: count },
-    (_, index) => `Ann${index},Lee,,,ann${index}@example.test,,,Toronto`,
-  );
-  writeFileSync(path, `${[HEADER, ...rows].join("\r\n")}\r\n`);
-  return path;
-}
+const csv = (count: number): string => writePeopleCsv(dir, count);
 
 const statePath = () => join(dir, "state", "default.last-upload.json");
 const upload = (file: string, ...args: string[]) =>
@@ -168,7 +160,7 @@ describe("upload faults", () => {
 
   it("refuses an invalid CSV without contacting iLobby", async () => {
     const path = join(dir, "bad.csv");
-    writeFileSync(path, `${HEADER}\nAnn,Lee,,,not-an-email,,,Toronto\n`);
+    writeFileSync(path, `${CSV_HEADER}\nAnn,Lee,,,not-an-email,,,Toronto\n`);
     const result = await upload(path);
     expect(result.code).toBe(3);
     expect(result.stdout).toMatch(/bad.csv:2 EMAIL: error/);
