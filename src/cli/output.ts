@@ -3,7 +3,7 @@
  * colour only on a terminal without NO_COLOR, and every line passed through the redactor and escaped: directory
  * data is untrusted, and a control character in it must not act on the terminal.
  */
-import { EXIT_CODES, isSyncError } from "../core/errors.ts";
+import { EXIT_CODES, errorJson, isSyncError } from "../core/errors.ts";
 import type { Redactor } from "../core/redact.ts";
 import { escapeJsonText, escapeTerminalText } from "../core/terminal-text.ts";
 
@@ -130,13 +130,7 @@ export class Output {
         ok: false,
         exitCode,
         error: known
-          ? {
-              category: error.category,
-              message: error.message,
-              cause: error.likelyCause,
-              fix: error.fix,
-              ...error.data,
-            }
+          ? errorJson(error)
           : { category: "internal", message: String(error instanceof Error ? error.message : error) },
       });
     }

@@ -2,7 +2,7 @@
 
 import type { RunSyncResult, TargetOutcome } from "../app/run-sync.ts";
 import { diffCounts } from "../core/diff.ts";
-import type { SyncError } from "../core/errors.ts";
+import { errorJson } from "../core/errors.ts";
 import { RENAME_CONSEQUENCE } from "../core/renames.ts";
 import { planSummaryJson, renderPlan } from "./render-plan.ts";
 
@@ -78,17 +78,6 @@ export function renderRun(result: RunSyncResult, options: { verbose: boolean; dr
     );
   }
   return lines.join("\n");
-}
-
-/** A target's failure in --json: with its data, e.g. the status and body of an answer that was not iLobby's. */
-export function errorJson(error: SyncError) {
-  return {
-    category: error.category,
-    message: error.message,
-    cause: error.likelyCause,
-    fix: error.fix,
-    ...error.data,
-  };
 }
 
 export function runJson(result: RunSyncResult, options: { dryRun: boolean; runId: string }) {

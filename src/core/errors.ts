@@ -68,6 +68,17 @@ export function isSyncError(error: unknown): error is SyncError {
   return error instanceof SyncError;
 }
 
+/** A failure in --json: with its data, e.g. the status and body of an answer that was not iLobby's. */
+export function errorJson(error: SyncError) {
+  return {
+    category: error.category,
+    message: error.message,
+    cause: error.likelyCause,
+    fix: error.fix,
+    ...error.data,
+  };
+}
+
 /** The error itself if it is a SyncError, else an "internal" one carrying its message and the original. */
 export function asSyncError(error: unknown): SyncError {
   return isSyncError(error)

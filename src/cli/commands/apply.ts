@@ -45,6 +45,7 @@ export function registerApply(program: Command, context: CommandContext): void {
         wiring,
         { hostname },
         { checkOutputPath },
+        { diffCounts },
       ] = await Promise.all([
         import("../../core/duration.ts"),
         import("../../core/targets.ts"),
@@ -54,6 +55,7 @@ export function registerApply(program: Command, context: CommandContext): void {
         import("../wiring.ts"),
         import("node:os"),
         import("../../adapters/files/private-file.ts"),
+        import("../../core/diff.ts"),
       ]);
       const loaded = await context.loadConfig();
       // A refused or failed apply notifies like a failed run: a scheduled `apply --yes` must not fail silently.
@@ -166,13 +168,7 @@ export function registerApply(program: Command, context: CommandContext): void {
             clientId: outcome.clientId,
             status: outcome.status,
             rows: outcome.rows,
-            counts: {
-              add: outcome.diff.added.length,
-              update: outcome.diff.updated.length,
-              rename: outcome.diff.renamed.length,
-              disable: outcome.diff.disabled.length,
-              unchanged: outcome.diff.unchanged,
-            },
+            counts: diffCounts(outcome.diff),
             upload: outcome.upload,
             error: outcome.error
               ? {

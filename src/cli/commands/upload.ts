@@ -4,11 +4,11 @@ import { createSpool, readCsvBytes } from "../../adapters/files/csv-file.ts";
 import { checkOutputPath } from "../../adapters/files/private-file.ts";
 import { uploadCsvFile } from "../../app/upload-file.ts";
 import { diffCounts } from "../../core/diff.ts";
-import { EXIT_CODES, SyncError } from "../../core/errors.ts";
+import { EXIT_CODES, errorJson, SyncError } from "../../core/errors.ts";
 import { acceptedSites, resolveTargets } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
 import { renderValidationReport } from "../render-csv-check.ts";
-import { errorJson, renderTarget } from "../render-run.ts";
+import { renderTarget } from "../render-run.ts";
 import { checkIlobbyCaFile, ilobbyClientFor, runLogFor, stateStoreFor } from "../wiring.ts";
 
 interface UploadOptions {
