@@ -109,7 +109,7 @@ export async function endpointChecks(url: string, probe: EndpointProbe, now: num
   return [dns, tcp, await tlsCheck(url, probe, now)];
 }
 
-export async function tlsCheck(url: string, probe: TlsProbe, now: number): Promise<CheckResult> {
+async function tlsCheck(url: string, probe: TlsProbe, now: number): Promise<CheckResult> {
   try {
     return withoutUrl(assessTls(`tls:${url}`, `TLS ${url}`, await probe.tls(url), now, probe.renewal), url);
   } catch (error) {
@@ -135,7 +135,7 @@ export async function tokenCheck(
   }
 }
 
-export function proxyCheck(baseUrl: string, decision: ProxyDecision): CheckResult {
+function proxyCheck(baseUrl: string, decision: ProxyDecision): CheckResult {
   const id = `proxy:${baseUrl}`;
   const title = `proxy for ${baseUrl}`;
   switch (decision.kind) {

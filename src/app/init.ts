@@ -136,7 +136,7 @@ export function draftConfig(answers: ConfigAnswers, schemaReference = ""): Confi
   );
 }
 
-export function splitList(text: string): string[] {
+function splitList(text: string): string[] {
   return text
     .split(",")
     .map((item) => item.trim())

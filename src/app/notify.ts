@@ -37,7 +37,7 @@ export interface DeliveryLimits {
   retryDelayMs(retry: number): number;
 }
 
-export const DELIVERY_LIMITS: DeliveryLimits = {
+const DELIVERY_LIMITS: DeliveryLimits = {
   attemptTimeoutMs: 10_000,
   retries: 2,
   totalMs: 60_000,

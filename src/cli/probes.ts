@@ -57,7 +57,7 @@ function describeIlobbyFailure(error: unknown, url: string, viaProxy: boolean): 
 }
 
 /** TLS to iLobby over the run's network path: the same proxy decision, CAs and undici tunnel as the token. */
-export function ilobbyTlsProbe(trust: IlobbyTrust): HttpsProbe {
+function ilobbyTlsProbe(trust: IlobbyTrust): HttpsProbe {
   const base = { proxy: trust.proxy, env: trust.env };
   return {
     renewal:

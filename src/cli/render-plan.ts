@@ -29,7 +29,7 @@ export function planSummaryJson(plan: SyncPlan) {
 }
 
 /** Counts per problem, in the order of PHONE_PROBLEM_LABELS (the most serious first). */
-export function phoneCounts(reports: readonly PhoneReport[]): Partial<Record<PhoneProblem, number>> {
+function phoneCounts(reports: readonly PhoneReport[]): Partial<Record<PhoneProblem, number>> {
   const counts: Partial<Record<PhoneProblem, number>> = {};
   for (const problem of Object.keys(PHONE_PROBLEM_LABELS) as PhoneProblem[]) {
     const count = reports.filter((report) => report.problem === problem).length;
@@ -39,7 +39,7 @@ export function phoneCounts(reports: readonly PhoneReport[]): Partial<Record<Pho
 }
 
 /** "MOBILE "020 7946 0958" is a fixed line..." for one person; the raw value is quoted as JSON (it is untrusted). */
-export function describePhoneReport(report: PhoneReport): string {
+function describePhoneReport(report: PhoneReport): string {
   return `${report.email} (${report.ref}): ${report.column} ${JSON.stringify(report.raw)} ${report.message}`;
 }
 

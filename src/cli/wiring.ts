@@ -100,7 +100,7 @@ export async function ilobbyClientFor(
  * injected environment; system and Node roots plus ilobby.caFile. Every iLobby client (run, upload, init, doctor's
  * token check) is built on it; doctor's TLS check inspects the same path built from the same settings (probes.ts).
  */
-export async function networkPathFor(
+async function networkPathFor(
   loaded: LoadedConfig,
   connection: Pick<ResolvedTarget["connection"], "baseUrl" | "caFile" | "proxy" | "timeoutSeconds">,
   environment: Environment,

@@ -161,5 +161,3 @@ export function createCsvReader(handler: CsvReaderHandler) {
     },
   };
 }
-
-export type CsvReader = ReturnType<typeof createCsvReader>;

@@ -6,10 +6,10 @@
 import { COLUMNS, type Column, type Row } from "./columns.ts";
 
 /** RFC 5321's limits on a path and on the part before the @. */
-export const MAX_EMAIL_LENGTH = 254;
-export const MAX_EMAIL_LOCAL_PART_LENGTH = 64;
+const MAX_EMAIL_LENGTH = 254;
+const MAX_EMAIL_LOCAL_PART_LENGTH = 64;
 /** No address-book field needs more; a longer one is a broken export (a whole file in one field), not a value. */
-export const MAX_FIELD_LENGTH = 1000;
+const MAX_FIELD_LENGTH = 1000;
 /**
  * A physical line longer than this cannot be a valid record (8 fields of at most 1,000 characters, every one
  * quoted with every character a doubled quote): reading stops there, so a file without line breaks (a 500 MB

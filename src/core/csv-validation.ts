@@ -236,5 +236,3 @@ export function createCsvValidator(options: CsvValidatorOptions = {}) {
     },
   };
 }
-
-export type CsvValidator = ReturnType<typeof createCsvValidator>;

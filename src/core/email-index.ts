@@ -113,5 +113,3 @@ export function createEmailIndex() {
     },
   };
 }
-
-export type EmailIndex = ReturnType<typeof createEmailIndex>;

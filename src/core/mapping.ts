@@ -208,7 +208,7 @@ export function createRecordMapper(
  * return records in. Returns the kept records sorted by EMAIL key. The keys are computed once per record, not once
  * per comparison (a 100,000-person sort makes millions of comparisons).
  */
-export function keepOnePerEmail(candidates: readonly MappedRecord[]): {
+function keepOnePerEmail(candidates: readonly MappedRecord[]): {
   records: MappedRecord[];
   duplicates: SkippedRecord[];
 } {

@@ -12,8 +12,8 @@ import type { GuardVerdict } from "./guard.ts";
 import type { RecordWarning, SkippedRecord } from "./mapping.ts";
 import { rowListOf } from "./row-table.ts";
 
-export const PLAN_FORMAT = "ilobby-sync-plan";
-export const PLAN_VERSION = 1;
+const PLAN_FORMAT = "ilobby-sync-plan";
+const PLAN_VERSION = 1;
 
 export interface PlanTarget {
   name: string;

@@ -9,7 +9,7 @@ import type { MappedRecord, SkippedRecord } from "./mapping.ts";
 import { notifySecretNames } from "./notify/config.ts";
 import { DEFAULT_CLIENT_SECRET_NAME } from "./secret-names.ts";
 
-export const SINGLE_TARGET_NAME = "default";
+const SINGLE_TARGET_NAME = "default";
 
 export type ConnectionSettings = Omit<IlobbyConfig, "clientId">;
 

@@ -12,7 +12,7 @@ import type { EntraDirectory } from "./entra-directory.ts";
 import type { EntraCredential } from "./entra-token.ts";
 
 /** The credential as a run reads it: the secret (redacted everywhere) or the certificate file's PEM. */
-export async function entraCredential(
+async function entraCredential(
   block: EntraDirectoryConfig,
   context: Pick<SourceContext, "secrets" | "resolvePath" | "redact">,
 ): Promise<EntraCredential> {

@@ -18,7 +18,7 @@ export interface LoadedConfig {
   resolvePath(path: string): string;
 }
 
-export const CONFIG_SEARCH_PLACES = [
+const CONFIG_SEARCH_PLACES = [
   "ilobby-sync.yaml",
   "ilobby-sync.yml",
   ".ilobby-syncrc",

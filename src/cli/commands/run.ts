@@ -28,7 +28,7 @@ interface RunOptions {
 }
 
 /** With several targets, --output out.csv writes out.<target>.csv for each. */
-export function outputPathFor(path: string, target: ResolvedTarget, targetCount: number): string {
+function outputPathFor(path: string, target: ResolvedTarget, targetCount: number): string {
   if (targetCount === 1) return path;
   const extension = extname(path);
   return `${path.slice(0, path.length - extension.length)}.${target.name}${extension || ".csv"}`;

@@ -11,8 +11,6 @@ export const directorySchema = z.discriminatedUnion("type", [ldapDirectorySchema
   error: "directory.type must be one of: ldap, entra",
 });
 
-export const DIRECTORY_TYPES = ["ldap", "entra"] as const;
-
 /**
  * A block of `directory` written as a list (several sources, e.g. AD and Entra ID): the same branches, each with
  * an optional `mapping` that overrides the top-level one for that source only.

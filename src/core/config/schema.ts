@@ -311,15 +311,9 @@ export const configSchema = configObjectSchema
   });
 
 export type Config = z.output<typeof configSchema>;
-export type ConfigInput = z.input<typeof configSchema>;
 export type DirectoryConfig = Config["directory"];
-/** One source of a sync: its block and its own effective mapping. */
-export type SourceConfig = Config["sources"][number];
 export type LdapDirectoryConfig = Extract<DirectoryConfig, { type: "ldap" }>;
 export type EntraDirectoryConfig = Extract<DirectoryConfig, { type: "entra" }>;
 export type IlobbyConfig = Config["ilobby"];
 export type MappingConfig = Config["mapping"];
-export type TargetConfig = NonNullable<Config["targets"]>[number];
-export type SafetyConfig = Config["safety"];
-export type PhonesConfig = NonNullable<Config["phones"]>;
 export type { NotifyConfig } from "../notify/config.ts";

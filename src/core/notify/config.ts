@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { SECRET_NAME_PATTERN } from "../secret-names.ts";
 
-export const NOTIFY_EVENTS = ["failure", "guard", "warning", "success"] as const;
+const NOTIFY_EVENTS = ["failure", "guard", "warning", "success"] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
 export const SMTP_PASSWORD_SECRET_NAME = "smtp-password";

@@ -11,7 +11,7 @@ import { EXAMPLES_PER_KIND, reportEvent, type SyncReport, type TargetReport } fr
 export type Details = NotifyConfig["details"];
 
 /** healthchecks.io keeps at most this much of a ping's body. */
-export const PING_BODY_LIMIT = 10_000;
+const PING_BODY_LIMIT = 10_000;
 
 // C0 and C1 controls, DEL, and the bidirectional overrides that can make a line read differently than it is.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
