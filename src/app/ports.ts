@@ -94,8 +94,12 @@ export interface StateStore {
    * plan keeps it, and `apply` refuses the plan once it has changed (another upload happened since).
    */
   lastUploadFingerprint(target: string): Promise<string | undefined>;
-  /** Written in pieces, atomically: a crash leaves the old state or the new one, never half of each. */
-  saveLastUpload(upload: NewUpload): Promise<void>;
+  /**
+   * Written in pieces, atomically: a crash leaves the old state or the new one, never half of each. With
+   * `onlyAfter` (the upload in flight), the new state is written while iLobby reads the file but replaces the old
+   * one only once that promise resolves; if it rejects, the old state stays and that error is thrown.
+   */
+  saveLastUpload(upload: NewUpload, options?: { onlyAfter?: Promise<unknown> }): Promise<void>;
   /** One run at a time per state directory; throws SyncError("locked") when another run holds it. */
   lock(): Promise<() => Promise<void>>;
 }

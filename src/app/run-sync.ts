@@ -341,22 +341,30 @@ export async function deliverToTarget(
   try {
     client = await dependencies.target(target);
     spooled = csv.kind === "pieces" ? await spool(csv.pieces()) : undefined;
-    const upload = await client.upload(spooled?.payload ?? (csv as CsvPayload));
+    const accepted = client.upload(spooled?.payload ?? (csv as CsvPayload));
+    // The new state is written while iLobby reads the file (the process is idle then) and put in place only
+    // once iLobby has accepted it; uploadedAt is when the file was handed over.
+    const [sent, saved] = await Promise.allSettled([
+      accepted,
+      state.saveLastUpload(
+        {
+          target: target.name,
+          clientId: target.clientId,
+          baseUrl: target.connection.baseUrl,
+          uploadedAt: new Date(clock.now()).toISOString(),
+          runId: options.runId,
+          rows: table,
+        },
+        { onlyAfter: accepted },
+      ),
+    ]);
+    if (sent.status === "rejected") throw sent.reason;
+    const upload = sent.value;
     outcome.upload = upload;
     outcome.status = "uploaded";
     say(`target ${target.name}: iLobby accepted ${rows.length} records (HTTP ${upload.status})`);
-    await state
-      .saveLastUpload({
-        target: target.name,
-        clientId: target.clientId,
-        baseUrl: target.connection.baseUrl,
-        uploadedAt: new Date(clock.now()).toISOString(),
-        runId: options.runId,
-        rows: table,
-      })
-      .catch((error: unknown) => {
-        throw stateNotSaved(error, target.name, rows.length, state.location);
-      });
+    if (saved.status === "rejected")
+      throw stateNotSaved(saved.reason, target.name, rows.length, state.location);
     log.event("target-uploaded", {
       target: target.name,
       status: upload.status,

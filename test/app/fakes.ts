@@ -106,7 +106,8 @@ export function memoryState(location = "memory://state") {
         },
       };
     },
-    async saveLastUpload(upload: NewUpload) {
+    async saveLastUpload(upload: NewUpload, options?: { onlyAfter?: Promise<unknown> }) {
+      await options?.onlyAfter;
       const { rows, ...header } = upload;
       const stored: StoredRow[] = [];
       for (let index = 0; index < rows.length; index++) {

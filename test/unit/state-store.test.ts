@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -112,5 +112,31 @@ describe("the file state store", () => {
     };
     await expect(store.saveLastUpload({ ...header, rows: broken })).rejects.toThrow(/disk full/);
     expect(readFileSync(join(dir, "default.last-upload.json"), "utf8")).toBe(before);
+  });
+
+  it("written while the upload is in flight, replaces the old state only once the upload is accepted", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ilobby-state-"));
+    const store = createFileStateStore(dir);
+    const path = join(dir, "default.last-upload.json");
+    await store.saveLastUpload({ ...header, rows: table([[row("a@x.test"), undefined]]) });
+    const before = readFileSync(path, "utf8");
+    const next = { ...header, runId: "r2", rows: table([[row("b@x.test"), undefined]]) };
+
+    const refused = Promise.reject(new Error("HTTP 400 from iLobby"));
+    refused.catch(() => {}); // observed by the caller too, as deliverToTarget does
+    await expect(store.saveLastUpload(next, { onlyAfter: refused })).rejects.toThrow(/HTTP 400/);
+    expect(readFileSync(path, "utf8")).toBe(before);
+    expect(readdirSync(dir)).toEqual(["default.last-upload.json"]); // no temporary file left behind
+
+    let accept = () => {};
+    const accepted = new Promise<void>((resolve) => {
+      accept = resolve;
+    });
+    const saving = store.saveLastUpload(next, { onlyAfter: accepted });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(readFileSync(path, "utf8")).toBe(before); // written aside, not yet in place
+    accept();
+    await saving;
+    expect(readFileSync(path, "utf8")).toContain('"r2"');
   });
 });

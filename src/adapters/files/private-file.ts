@@ -65,12 +65,15 @@ export async function checkOutputPath(path: string, what: string): Promise<void>
 
 /**
  * Replaces (or creates) the file at `path` with `content`, atomically and owner-only. Content given in pieces is
- * written piece by piece, so a large file (a CSV, a state) is never one string in memory.
+ * written piece by piece, so a large file (a CSV, a state) is never one string in memory. With `onlyAfter`, the
+ * file is written meanwhile but put in place only once that promise resolves; if it rejects, the old file stays
+ * and its error is thrown.
  */
 export async function writePrivateFile(
   path: string,
   content: string | Uint8Array | Iterable<string>,
   what: string,
+  options: { onlyAfter?: Promise<unknown> } = {},
 ): Promise<void> {
   const folder = dirname(path);
   const temporary = join(folder, `.${basename(path)}.${crypto.randomUUID()}.tmp`);
@@ -89,10 +92,23 @@ export async function writePrivateFile(
     } finally {
       await file.close();
     }
+  } catch (error) {
+    await rm(temporary, { force: true });
+    // Settled before the error is told, so the caller's promise is never left to reject unobserved.
+    await options.onlyAfter?.catch(() => {});
+    if (error instanceof SyncError) throw error;
+    throw writeFailure(path, what, error);
+  }
+  try {
+    await options.onlyAfter;
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
+  try {
     await rename(temporary, path);
   } catch (error) {
     await rm(temporary, { force: true });
-    if (error instanceof SyncError) throw error;
     throw writeFailure(path, what, error);
   }
 }

@@ -201,8 +201,8 @@ export function createFileStateStore(directory: string): StateStore {
       }
     },
 
-    async saveLastUpload(upload) {
-      await writePrivateFile(fileFor(upload.target), stateLines(upload), "state file");
+    async saveLastUpload(upload, options) {
+      await writePrivateFile(fileFor(upload.target), stateLines(upload), "state file", options);
     },
 
     async lock() {
