@@ -1,6 +1,7 @@
 /**
- * The one network path of every outgoing HTTPS request (iLobby; Graph, webhooks and the like next) and of the
- * checks `doctor` makes of it. Build it once per client and hand its dispatcher to undici:
+ * The one network path of every outgoing HTTPS request (iLobby, Microsoft Graph, the webhooks and the ping) and
+ * of the checks `doctor` makes of it. Build it once per client, hand its dispatcher to undici and close it when
+ * the client is done (its open connections keep sockets, and the process, alive):
  *
  *   const path = createNetworkPath({ proxy: config.ilobby.proxy, env: environment.env, extraCa: [pem] });
  *   await fetch(url, { dispatcher: path.dispatcher });   // direct or through the proxy that path.route(url) names
