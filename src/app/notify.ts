@@ -131,6 +131,12 @@ export function notifiesFor(notify: NotifyConfig | undefined, dryRun: boolean): 
   return notify !== undefined && (!dryRun || notify.onDryRun);
 }
 
+/** The channels a sync notifies: the heartbeat ping, if configured, and the others. */
+export interface SyncChannels {
+  ping?: PingChannel | undefined;
+  others: readonly NotificationChannel[];
+}
+
 /**
  * After a sync: the ping (every event: a heartbeat must hear of successes too) and the channels whose events
  * include this one. Never throws; returns what worked and what did not.
@@ -138,7 +144,7 @@ export function notifiesFor(notify: NotifyConfig | undefined, dryRun: boolean): 
 export async function notifyOutcome(
   report: SyncReport,
   notify: NotifyConfig,
-  channels: { ping?: PingChannel | undefined; others: readonly NotificationChannel[] },
+  channels: SyncChannels,
   deadline: AbortSignal,
   pingBody: string,
   limits: DeliveryLimits = DELIVERY_LIMITS,
@@ -247,7 +253,7 @@ export function runWarnings(
 /** `notify test`: one test message on every channel, the ping included (as a success). */
 export async function sendTestNotifications(
   report: SyncReport,
-  channels: { ping?: PingChannel | undefined; others: readonly NotificationChannel[] },
+  channels: SyncChannels,
   pingBody: string,
   deadline: AbortSignal,
   limits: DeliveryLimits = DELIVERY_LIMITS,

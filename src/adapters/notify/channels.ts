@@ -2,7 +2,12 @@
  * Builds the configured channels. A channel whose secret or CA cannot be read still appears, failing with the
  * reason, so the failure is reported like any other notification failure and the sync goes on.
  */
-import { type NotificationChannel, PermanentDeliveryError, type PingChannel } from "../../app/notify.ts";
+import {
+  type NotificationChannel,
+  PermanentDeliveryError,
+  type PingChannel,
+  type SyncChannels,
+} from "../../app/notify.ts";
 import type { SecretSource } from "../../app/ports.ts";
 import { errorMessage } from "../../core/errors.ts";
 import { type NotifyConfig, SMTP_PASSWORD_SECRET_NAME } from "../../core/notify/config.ts";
@@ -12,8 +17,7 @@ import { trustedCertificates } from "../network/trust.ts";
 import { emailChannel } from "./email-channel.ts";
 import { pingChannel, webhookChannel } from "./http-channels.ts";
 
-export interface NotificationChannels {
-  ping?: PingChannel | undefined;
+export interface NotificationChannels extends SyncChannels {
   others: NotificationChannel[];
   /**
    * Ends the webhooks' and ping's network path once every delivery is done or given up: an open connection keeps
