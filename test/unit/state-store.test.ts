@@ -139,4 +139,18 @@ describe("the file state store", () => {
     await saving;
     expect(readFileSync(path, "utf8")).toContain('"r2"');
   });
+
+  it("removes the temporary state files a killed run left behind when the next run takes the lock", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "ilobby-state-"));
+    const leftover = `.default.last-upload.json.${crypto.randomUUID()}.tmp`;
+    writeFileSync(join(dir, leftover), "half a state");
+    writeFileSync(join(dir, "notes.tmp"), "not ours");
+    const release = await createFileStateStore(dir).lock();
+    try {
+      expect(readdirSync(dir)).not.toContain(leftover);
+      expect(readdirSync(dir)).toContain("notes.tmp");
+    } finally {
+      await release();
+    }
+  });
 });

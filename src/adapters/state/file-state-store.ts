@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { open } from "node:fs/promises";
+import { open, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import envPaths from "env-paths";
@@ -33,6 +33,12 @@ import { writePrivateFile } from "../files/private-file.ts";
 const STATE_VERSION = 2;
 /** A lock not refreshed for this long belongs to a crashed run and is taken over. */
 const STALE_LOCK_MS = 120_000;
+/**
+ * A new state is written to `.<target>.last-upload.json.<uuid>.tmp` while iLobby reads the upload and renamed only
+ * once it is accepted; a run killed during that wait leaves the temporary file behind. Only a run holding the lock
+ * writes state, so the next one may remove them.
+ */
+const LEFTOVER_STATE = /^\..+\.last-upload\.json\.[0-9a-f-]{36}\.tmp$/;
 /** Lines are joined into pieces of about this many characters before they are written. */
 const PIECE_CHARACTERS = 1 << 16;
 
@@ -155,6 +161,13 @@ function* stateLines(upload: NewUpload): Generator<string> {
   yield piece;
 }
 
+async function removeLeftovers(directory: string): Promise<void> {
+  const names = await readdir(directory).catch(() => []);
+  for (const name of names) {
+    if (LEFTOVER_STATE.test(name)) await rm(join(directory, name), { force: true }).catch(() => {});
+  }
+}
+
 export function createFileStateStore(directory: string): StateStore {
   const fileFor = (target: string) => join(directory, `${target}.last-upload.json`);
   return {
@@ -216,6 +229,7 @@ export function createFileStateStore(directory: string): StateStore {
           // Losing the lock mid-run (clock jump, deleted folder) must not crash the upload under way.
           onCompromised: () => {},
         });
+        await removeLeftovers(directory);
         return async () => {
           await release().catch(() => {});
         };
