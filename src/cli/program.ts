@@ -46,7 +46,7 @@ export async function runCli(options: CliOptions): Promise<number> {
 
   const version = typeof __VERSION__ === "string" ? __VERSION__ : "0.0.0-dev";
   const program = new Command("ilobby-sync")
-    .description("Keep the iLobby Address Book in sync with Active Directory.")
+    .description("Keep the iLobby Address Book in sync with Active Directory or Microsoft Entra ID.")
     .version(version, "-V, --version")
     .addOption(
       new Option(

@@ -47,7 +47,9 @@ async function checkOutputPaths(config: Config, output: string | undefined, logP
 export function registerRun(program: Command, context: CommandContext): void {
   program
     .command("run")
-    .description("read Active Directory, build the iLobby CSV and upload it (the daily sync)")
+    .description(
+      "read the directory (Active Directory, Entra ID), build the iLobby CSV and upload it (the daily sync)",
+    )
     .option("--dry-run", "do everything except the token request and the upload; show what would change")
     .option("--output <file>", "also write the CSV to this file (mode 0600: it holds personal data)")
     .option("--force", "lift the disable guard (safety.maxDisable) for this run")

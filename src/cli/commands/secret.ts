@@ -120,7 +120,7 @@ export function registerSecret(program: Command, context: CommandContext): void 
   const secret = program
     .command("secret")
     .description(
-      "store, delete or list the secrets (iLobby client secret, bind password) in the OS keychain",
+      "store, delete or list the secrets (iLobby client secret, bind password, Entra client secret, notification secrets) in the OS keychain",
     );
 
   secret
