@@ -174,3 +174,13 @@ export async function runLogFor(
     onError: (message) => output.warn(message),
   });
 }
+
+/** log.file's path, checked before the command does anything: a link, device, FIFO or folder there stops it. */
+export async function checkedLogPath(loaded: LoadedConfig): Promise<string | undefined> {
+  const file = loaded.config.log.file;
+  if (!file) return undefined;
+  const path = loaded.resolvePath(file);
+  const { checkOutputPath } = await import("../adapters/files/private-file.ts");
+  await checkOutputPath(path, "log.file");
+  return path;
+}

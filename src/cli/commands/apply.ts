@@ -44,7 +44,7 @@ export function registerApply(program: Command, context: CommandContext): void {
         { renderTarget },
         wiring,
         { hostname },
-        { checkOutputPath },
+        { checkedReportPath },
         { diffCounts },
       ] = await Promise.all([
         import("../../core/duration.ts"),
@@ -54,16 +54,14 @@ export function registerApply(program: Command, context: CommandContext): void {
         import("../render-run.ts"),
         import("../wiring.ts"),
         import("node:os"),
-        import("../../adapters/files/private-file.ts"),
+        import("../report-file.ts"),
         import("../../core/diff.ts"),
       ]);
       const loaded = await context.loadConfig();
       // A refused or failed apply notifies like a failed run: a scheduled `apply --yes` must not fail silently.
       const { runId } = await context.notifications.begin(loaded, "apply", false);
-      const reportPath = options.report ? resolve(context.cwd, options.report) : undefined;
-      if (reportPath) await checkOutputPath(reportPath, "HTML report");
-      const logPath = loaded.config.log.file ? loaded.resolvePath(loaded.config.log.file) : undefined;
-      if (logPath) await checkOutputPath(logPath, "log.file");
+      const reportPath = await checkedReportPath(context.cwd, options.report);
+      await wiring.checkedLogPath(loaded);
       const plans = await wiring.planFilesFor(loaded);
       const plan = await readPlan(plans, planPath);
       const state = await wiring.stateStoreFor(loaded);

@@ -1,15 +1,17 @@
 import { hostname } from "node:os";
 import { extname, resolve } from "node:path";
 import type { Command } from "commander";
+import type { LoadedConfig } from "../../adapters/files/config-file.ts";
 import { spoolCsv } from "../../adapters/files/csv-file.ts";
 import { checkOutputPath, writePrivateFile } from "../../adapters/files/private-file.ts";
 import { runSync } from "../../app/run-sync.ts";
-import type { Config } from "../../core/config/schema.ts";
 import { SyncError } from "../../core/errors.ts";
 import { type ResolvedTarget, resolveTargets } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
 import { renderRun, runJson } from "../render-run.ts";
+import { checkedReportPath } from "../report-file.ts";
 import {
+  checkedLogPath,
   checkIlobbyCaFile,
   directoryFor,
   ilobbyClientFor,
@@ -35,9 +37,10 @@ function outputPathFor(path: string, target: ResolvedTarget, targetCount: number
 }
 
 /** A link, device, FIFO or folder given as an output stops the run before the directory is read. */
-async function checkOutputPaths(config: Config, output: string | undefined, logPath: string | undefined) {
-  if (logPath) await checkOutputPath(logPath, "log.file");
+async function checkOutputPaths(loaded: LoadedConfig, output: string | undefined) {
+  await checkedLogPath(loaded);
   if (!output) return;
+  const { config } = loaded;
   const targets = resolveTargets(config);
   for (const target of targets) {
     await checkOutputPath(outputPathFor(output, target, targets.length), "CSV output file");
@@ -70,12 +73,10 @@ export function registerRun(program: Command, context: CommandContext): void {
       const loaded = await context.loadConfig();
       const { runId } = await context.notifications.begin(loaded, "run", dryRun);
       output.verbose(`config: ${loaded.path}`);
-      const logPath = loaded.config.log.file ? loaded.resolvePath(loaded.config.log.file) : undefined;
-      await checkOutputPaths(loaded.config, options.output, logPath);
+      await checkOutputPaths(loaded, options.output);
       const planPath = options.plan ? resolve(context.cwd, options.plan) : undefined;
-      const reportPath = options.report ? resolve(context.cwd, options.report) : undefined;
       if (planPath) await checkOutputPath(planPath, "plan file");
-      if (reportPath) await checkOutputPath(reportPath, "HTML report");
+      const reportPath = await checkedReportPath(context.cwd, options.report);
       await checkIlobbyCaFile(loaded);
       const state = await stateStoreFor(loaded);
       const log = await runLogFor(

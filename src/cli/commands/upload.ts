@@ -1,7 +1,5 @@
-import { resolve } from "node:path";
 import type { Command } from "commander";
 import { createSpool, readCsvBytes } from "../../adapters/files/csv-file.ts";
-import { checkOutputPath } from "../../adapters/files/private-file.ts";
 import { uploadCsvFile } from "../../app/upload-file.ts";
 import { diffCounts } from "../../core/diff.ts";
 import { EXIT_CODES, errorJson, SyncError } from "../../core/errors.ts";
@@ -9,7 +7,8 @@ import { acceptedSites, resolveTargets } from "../../core/targets.ts";
 import type { CommandContext } from "../context.ts";
 import { renderValidationReport } from "../render-csv-check.ts";
 import { renderTarget } from "../render-run.ts";
-import { checkIlobbyCaFile, ilobbyClientFor, runLogFor, stateStoreFor } from "../wiring.ts";
+import { checkedReportPath } from "../report-file.ts";
+import { checkedLogPath, checkIlobbyCaFile, ilobbyClientFor, runLogFor, stateStoreFor } from "../wiring.ts";
 
 interface UploadOptions {
   target?: string;
@@ -48,10 +47,8 @@ export function registerUpload(program: Command, context: CommandContext): void 
           { fix: `choose one with --target (${targets.map((candidate) => candidate.name).join(", ")})` },
         );
       }
-      const logPath = loaded.config.log.file ? loaded.resolvePath(loaded.config.log.file) : undefined;
-      if (logPath) await checkOutputPath(logPath, "log.file");
-      const reportPath = options.report ? resolve(context.cwd, options.report) : undefined;
-      if (reportPath) await checkOutputPath(reportPath, "HTML report");
+      await checkedLogPath(loaded);
+      const reportPath = await checkedReportPath(context.cwd, options.report);
       await checkIlobbyCaFile(loaded);
       const log = await runLogFor(
         loaded,
