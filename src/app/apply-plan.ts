@@ -13,7 +13,7 @@ import { type PlanTarget, parsePlan, type SavedPlan } from "../core/plan-file.ts
 import { createRowTableBuilder, type RowTable } from "../core/row-table.ts";
 import type { ResolvedTarget } from "../core/targets.ts";
 import type { AddressBookTarget, Clock, PlanStore, RunLog, StateStore } from "./ports.ts";
-import { exitCodeFor, type TargetOutcome } from "./run-sync.ts";
+import { exitCodeFor, type TargetOutcome, uploadAndSaveState } from "./run-sync.ts";
 
 export interface ApplyPlanOptions {
   runId: string;
@@ -210,18 +210,23 @@ export async function applyPlan(
     let client: Awaited<ReturnType<ApplyPlanDependencies["target"]>> | undefined;
     try {
       client = await dependencies.target(target);
-      const upload = await client.upload({ kind: "text", text: toCsv(planned.rows) });
+      const { upload, stateError } = await uploadAndSaveState(
+        client,
+        { kind: "text", text: toCsv(planned.rows) },
+        state,
+        {
+          target: planned.name,
+          clientId: planned.clientId,
+          baseUrl: planned.baseUrl,
+          uploadedAt: new Date(clock.now()).toISOString(),
+          runId: options.runId,
+          rows: storedRows(planned),
+        },
+      );
       outcome.upload = upload;
       outcome.status = "uploaded";
       say(`target ${planned.name}: iLobby accepted ${planned.rows.length} records (HTTP ${upload.status})`);
-      await state.saveLastUpload({
-        target: planned.name,
-        clientId: planned.clientId,
-        baseUrl: planned.baseUrl,
-        uploadedAt: new Date(clock.now()).toISOString(),
-        runId: options.runId,
-        rows: storedRows(planned),
-      });
+      if (stateError) throw stateError;
       log.event("target-uploaded", {
         target: planned.name,
         status: upload.status,
@@ -234,6 +239,7 @@ export async function applyPlan(
         target: planned.name,
         category: outcome.error.category,
         message: outcome.error.message,
+        ...outcome.error.data,
       });
     } finally {
       await client?.close();

@@ -19,6 +19,7 @@ import {
   DamagedStateError,
   type DirectorySource,
   type LastUpload,
+  type NewUpload,
   type RunLog,
   type SourceQueryDescription,
   type StateStore,
@@ -341,30 +342,23 @@ export async function deliverToTarget(
   try {
     client = await dependencies.target(target);
     spooled = csv.kind === "pieces" ? await spool(csv.pieces()) : undefined;
-    const accepted = client.upload(spooled?.payload ?? (csv as CsvPayload));
-    // The new state is written while iLobby reads the file (the process is idle then) and put in place only
-    // once iLobby has accepted it; uploadedAt is when the file was handed over.
-    const [sent, saved] = await Promise.allSettled([
-      accepted,
-      state.saveLastUpload(
-        {
-          target: target.name,
-          clientId: target.clientId,
-          baseUrl: target.connection.baseUrl,
-          uploadedAt: new Date(clock.now()).toISOString(),
-          runId: options.runId,
-          rows: table,
-        },
-        { onlyAfter: accepted },
-      ),
-    ]);
-    if (sent.status === "rejected") throw sent.reason;
-    const upload = sent.value;
+    const { upload, stateError } = await uploadAndSaveState(
+      client,
+      spooled?.payload ?? (csv as CsvPayload),
+      state,
+      {
+        target: target.name,
+        clientId: target.clientId,
+        baseUrl: target.connection.baseUrl,
+        uploadedAt: new Date(clock.now()).toISOString(),
+        runId: options.runId,
+        rows: table,
+      },
+    );
     outcome.upload = upload;
     outcome.status = "uploaded";
     say(`target ${target.name}: iLobby accepted ${rows.length} records (HTTP ${upload.status})`);
-    if (saved.status === "rejected")
-      throw stateNotSaved(saved.reason, target.name, rows.length, state.location);
+    if (stateError) throw stateError;
     log.event("target-uploaded", {
       target: target.name,
       status: upload.status,
@@ -385,6 +379,31 @@ export async function deliverToTarget(
   }
   outcome.durationMs = clock.now() - started;
   return outcome;
+}
+
+/**
+ * Hands the CSV to iLobby and writes the new last upload while iLobby reads it (the process is idle then); the new
+ * state is put in place only once iLobby has accepted the file, so uploadedAt is when the file was handed over.
+ * Used by `run`, `upload` and `apply`. A state that cannot be saved after iLobby accepted is returned, not thrown:
+ * the upload happened, and the caller records it before reporting the failure.
+ */
+export async function uploadAndSaveState(
+  client: AddressBookTarget,
+  payload: CsvPayload,
+  state: StateStore,
+  next: NewUpload,
+): Promise<{ upload: UploadReceipt; stateError?: SyncError }> {
+  const accepted = client.upload(payload);
+  const [sent, saved] = await Promise.allSettled([
+    accepted,
+    state.saveLastUpload(next, { onlyAfter: accepted }),
+  ]);
+  if (sent.status === "rejected") throw sent.reason;
+  if (saved.status === "fulfilled") return { upload: sent.value };
+  return {
+    upload: sent.value,
+    stateError: stateNotSaved(saved.reason, next.target, next.rows.length, state.location),
+  };
 }
 
 /** iLobby has the new list but the state does not: say so, or the administrator uploads again or panics. */

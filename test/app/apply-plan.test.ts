@@ -47,9 +47,12 @@ function target(name: string, clientId = `client-${name}`): ResolvedTarget {
 /** A last upload as the fake keeps it: the header and the rows in EMAIL order. */
 type StoredUpload = UploadHeader & { rows: Row[]; stableIds?: (string | undefined)[] };
 
-function memoryState(initial: StoredUpload[] = []): StateStore & {
+function memoryState(
+  initial: StoredUpload[] = [],
+  failSave?: Error,
+): StateStore & {
   saved: StoredUpload[];
-  saveLastUpload(upload: NewUpload | StoredUpload): Promise<void>;
+  saveLastUpload(upload: NewUpload | StoredUpload, options?: { onlyAfter?: Promise<unknown> }): Promise<void>;
 } {
   const uploads = new Map(initial.map((upload) => [upload.target, upload]));
   const saved: StoredUpload[] = [];
@@ -77,7 +80,10 @@ function memoryState(initial: StoredUpload[] = []): StateStore & {
       const upload = uploads.get(name);
       return upload ? `fp:${upload.runId}:${JSON.stringify(upload.rows)}` : undefined;
     },
-    async saveLastUpload(upload) {
+    async saveLastUpload(upload, options) {
+      // As the file store: the new state takes the old one's place only once iLobby has accepted the upload.
+      await options?.onlyAfter;
+      if (failSave) throw failSave;
       const { rows } = upload;
       const stored = Array.isArray(rows)
         ? { ...upload, rows }
@@ -394,5 +400,26 @@ describe("saving plans", () => {
     const read = parsePlan(plans.files.get("/tmp/p.json") as string);
     expect(read.ok && read.plan.targets.map((entry) => entry.name)).toEqual(["us", "eu"]);
     expect([...plans.files.keys()]).toEqual(["/tmp/p.json"]);
+  });
+
+  it("says that iLobby accepted the upload when the state cannot be saved afterwards, as run does", async () => {
+    const state = memoryState([previous], new SyncError("config", "cannot write the state file: EACCES"));
+    const plan = await planFor(state, [row("a@x.test"), row("b@x.test")]);
+    const approved = await checkPlan(plan, [target("default")], options(), { state, clock: clockAt(T0) });
+    const book = memoryBook();
+    const result = await applyPlan(plan, approved, options(), {
+      state,
+      target: book.factory,
+      clock: clockAt(T0),
+      log: silent,
+      say: () => {},
+    });
+    const [outcome] = result.targets;
+    expect(book.sent).toHaveLength(1);
+    expect(outcome?.status).toBe("failed");
+    expect(outcome?.upload?.status).toBe(200);
+    expect(outcome?.error?.message).toContain("iLobby accepted the upload of 2 records");
+    expect(outcome?.error?.fix).toContain("nothing needs uploading again");
+    expect(outcome?.error?.data).toMatchObject({ uploaded: true });
   });
 });
