@@ -8,12 +8,12 @@
 import type { Row } from "../core/columns.ts";
 import { toCsv } from "../core/csv.ts";
 import { describeDuration } from "../core/duration.ts";
-import { asSyncError, SyncError } from "../core/errors.ts";
+import { SyncError } from "../core/errors.ts";
 import { type PlanTarget, parsePlan, type SavedPlan } from "../core/plan-file.ts";
 import { createRowTableBuilder, type RowTable } from "../core/row-table.ts";
 import type { ResolvedTarget } from "../core/targets.ts";
 import type { AddressBookTarget, Clock, PlanStore, RunLog, StateStore } from "./ports.ts";
-import { exitCodeFor, type TargetOutcome, uploadAndSaveState } from "./run-sync.ts";
+import { exitCodeFor, handOver, type TargetOutcome } from "./run-sync.ts";
 
 export interface ApplyPlanOptions {
   runId: string;
@@ -193,7 +193,7 @@ export async function applyPlan(
   options: ApplyPlanOptions,
   dependencies: ApplyPlanDependencies,
 ): Promise<ApplyPlanResult> {
-  const { clock, log, say, state } = dependencies;
+  const { clock, log } = dependencies;
   const started = clock.now();
   log.event("apply-started", {
     plan: options.planPath,
@@ -207,43 +207,21 @@ export async function applyPlan(
       ...plannedOutcome(planned),
       lastUploadFingerprint: planned.lastUpload ?? undefined,
     };
-    let client: Awaited<ReturnType<ApplyPlanDependencies["target"]>> | undefined;
-    try {
-      client = await dependencies.target(target);
-      const { upload, stateError } = await uploadAndSaveState(
-        client,
-        { kind: "text", text: toCsv(planned.rows) },
-        state,
-        {
-          target: planned.name,
-          clientId: planned.clientId,
-          baseUrl: planned.baseUrl,
-          uploadedAt: new Date(clock.now()).toISOString(),
-          runId: options.runId,
-          rows: storedRows(planned),
-        },
-      );
-      outcome.upload = upload;
-      outcome.status = "uploaded";
-      say(`target ${planned.name}: iLobby accepted ${planned.rows.length} records (HTTP ${upload.status})`);
-      if (stateError) throw stateError;
-      log.event("target-uploaded", {
+    await handOver(
+      outcome,
+      target,
+      async () => ({ payload: { kind: "text", text: toCsv(planned.rows) }, remove: async () => {} }),
+      {
         target: planned.name,
-        status: upload.status,
-        durationMs: clock.now() - targetStarted,
-      });
-    } catch (error) {
-      outcome.status = "failed";
-      outcome.error = asSyncError(error);
-      log.event("target-failed", {
-        target: planned.name,
-        category: outcome.error.category,
-        message: outcome.error.message,
-        ...outcome.error.data,
-      });
-    } finally {
-      await client?.close();
-    }
+        clientId: planned.clientId,
+        baseUrl: planned.baseUrl,
+        uploadedAt: new Date(clock.now()).toISOString(),
+        runId: options.runId,
+        rows: storedRows(planned),
+      },
+      targetStarted,
+      dependencies,
+    );
     outcome.durationMs = clock.now() - targetStarted;
     outcomes.push(outcome);
   }

@@ -254,7 +254,7 @@ export async function deliverToTarget(
   options: DeliveryOptions,
   dependencies: DeliveryDependencies,
 ): Promise<TargetOutcome> {
-  const { clock, log, say, warn, state } = dependencies;
+  const { clock, log, warn, state } = dependencies;
   const started = clock.now();
   // Before the read: should another run upload in between, the plan's fingerprint no longer matches, never wrongly.
   const lastUploadFingerprint = await state.lastUploadFingerprint(target.name);
@@ -336,32 +336,59 @@ export async function deliverToTarget(
     return outcome;
   }
 
+  const spool = dependencies.spoolCsv ?? joinPieces;
+  await handOver(
+    outcome,
+    target,
+    async () => (csv.kind === "pieces" ? spool(csv.pieces()) : { payload: csv, remove: async () => {} }),
+    {
+      target: target.name,
+      clientId: target.clientId,
+      baseUrl: target.connection.baseUrl,
+      uploadedAt: new Date(clock.now()).toISOString(),
+      runId: options.runId,
+      rows: table,
+    },
+    started,
+    dependencies,
+  );
+  outcome.durationMs = clock.now() - started;
+  return outcome;
+}
+
+/**
+ * The upload step of `run`, `upload` and `apply`: hands the CSV to iLobby and records what happened in the outcome
+ * and the log. The new last upload is written while iLobby reads the file (the process is idle then) and put in
+ * place only once iLobby has accepted it, so uploadedAt is when the file was handed over.
+ */
+export async function handOver(
+  outcome: TargetOutcome,
+  target: ResolvedTarget,
+  csv: () => Promise<SpooledCsv>,
+  next: NewUpload,
+  started: number,
+  dependencies: Pick<RunSyncDependencies, "target" | "state" | "clock" | "log" | "say">,
+): Promise<void> {
+  const { clock, log, say, state } = dependencies;
   let client: Awaited<ReturnType<RunSyncDependencies["target"]>> | undefined;
   let spooled: SpooledCsv | undefined;
-  const spool = dependencies.spoolCsv ?? joinPieces;
   try {
     client = await dependencies.target(target);
-    spooled = csv.kind === "pieces" ? await spool(csv.pieces()) : undefined;
-    const { upload, stateError } = await uploadAndSaveState(
-      client,
-      spooled?.payload ?? (csv as CsvPayload),
-      state,
-      {
-        target: target.name,
-        clientId: target.clientId,
-        baseUrl: target.connection.baseUrl,
-        uploadedAt: new Date(clock.now()).toISOString(),
-        runId: options.runId,
-        rows: table,
-      },
-    );
-    outcome.upload = upload;
+    spooled = await csv();
+    const accepted = client.upload(spooled.payload);
+    const [sent, saved] = await Promise.allSettled([
+      accepted,
+      state.saveLastUpload(next, { onlyAfter: accepted }),
+    ]);
+    if (sent.status === "rejected") throw sent.reason;
+    outcome.upload = sent.value;
     outcome.status = "uploaded";
-    say(`target ${target.name}: iLobby accepted ${rows.length} records (HTTP ${upload.status})`);
-    if (stateError) throw stateError;
+    say(`target ${target.name}: iLobby accepted ${next.rows.length} records (HTTP ${sent.value.status})`);
+    if (saved.status === "rejected")
+      throw stateNotSaved(saved.reason, target.name, next.rows.length, state.location);
     log.event("target-uploaded", {
       target: target.name,
-      status: upload.status,
+      status: sent.value.status,
       durationMs: clock.now() - started,
     });
   } catch (error) {
@@ -377,33 +404,6 @@ export async function deliverToTarget(
     await client?.close();
     await spooled?.remove();
   }
-  outcome.durationMs = clock.now() - started;
-  return outcome;
-}
-
-/**
- * Hands the CSV to iLobby and writes the new last upload while iLobby reads it (the process is idle then); the new
- * state is put in place only once iLobby has accepted the file, so uploadedAt is when the file was handed over.
- * Used by `run`, `upload` and `apply`. A state that cannot be saved after iLobby accepted is returned, not thrown:
- * the upload happened, and the caller records it before reporting the failure.
- */
-export async function uploadAndSaveState(
-  client: AddressBookTarget,
-  payload: CsvPayload,
-  state: StateStore,
-  next: NewUpload,
-): Promise<{ upload: UploadReceipt; stateError?: SyncError }> {
-  const accepted = client.upload(payload);
-  const [sent, saved] = await Promise.allSettled([
-    accepted,
-    state.saveLastUpload(next, { onlyAfter: accepted }),
-  ]);
-  if (sent.status === "rejected") throw sent.reason;
-  if (saved.status === "fulfilled") return { upload: sent.value };
-  return {
-    upload: sent.value,
-    stateError: stateNotSaved(saved.reason, next.target, next.rows.length, state.location),
-  };
 }
 
 /** iLobby has the new list but the state does not: say so, or the administrator uploads again or panics. */
