@@ -3,7 +3,7 @@
  * @azure/msal-node with a client secret and with a certificate's client assertion, paging, $select, nested
  * groups with non-user members, guests and disabled accounts, and every fault mode.
  */
-import { createPrivateKey } from "node:crypto";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,7 +30,8 @@ import { type ClientCertificate, createClientCertificate } from "../support/pki.
 const CLIENT_ID = "11111111-2222-3333-4444-555555555555";
 const CERT_CLIENT_ID = "66666666-7777-8888-9999-000000000000";
 const SECRET = "entra-test-secret-value-0123456789";
-const MAPPED = [
+/** The default Entra mapping's properties, in Graph's spelling. */
+const MAPPED_PROPERTIES = [
   "givenName",
   "surname",
   "jobTitle",
@@ -40,7 +41,8 @@ const MAPPED = [
   "mobilePhone",
   "businessPhones",
   "officeLocation",
-].map((name) => name.toLowerCase());
+];
+const MAPPED = MAPPED_PROPERTIES.map((name) => name.toLowerCase());
 
 let graph: GraphEmulator;
 let facts: SampleTenantFacts;
@@ -123,20 +125,7 @@ describe("Entra ID source", () => {
     expect(lists.map((request) => request.page)).toEqual(lists.map((_, index) => index + 1));
     // $select: exactly the mapped properties plus what decides who is left out, in Graph's spelling.
     expect(lists[0]?.query.$select?.split(",").sort()).toEqual(
-      [
-        "id",
-        "accountEnabled",
-        "userType",
-        "givenName",
-        "surname",
-        "jobTitle",
-        "department",
-        "mail",
-        "userPrincipalName",
-        "mobilePhone",
-        "businessPhones",
-        "officeLocation",
-      ].sort(),
+      ["id", "accountEnabled", "userType", ...MAPPED_PROPERTIES].sort(),
     );
     expect(lists[0]?.query.$top).toBe("50");
     const token = graph.requests.find((request) => request.endpoint === "token");
@@ -319,8 +308,10 @@ describe("Entra credentials and queries", () => {
   it("reads a certificate file: SHA-256 thumbprint, PKCS#8 key, and the certificate for x5c", () => {
     const credential = readCertificateCredential(certificate.keyPem + certificate.certPem, "entra.pem");
     expect(credential.thumbprintSha256).toMatch(/^[0-9A-F]{64}$/);
-    expect(credential.privateKey).toContain("-----BEGIN PRIVATE KEY-----");
-    expect(credential.x5c).toContain("-----BEGIN CERTIFICATE-----");
+    const key = createPrivateKey(credential.privateKey);
+    // The key as PKCS#8 PEM, the form msal takes.
+    expect(credential.privateKey).toBe(key.export({ type: "pkcs8", format: "pem" }).toString());
+    expect(new X509Certificate(credential.x5c ?? "").checkPrivateKey(key)).toBe(true);
   });
 
   it("refuses a file without a key, an encrypted key, and a key of another certificate, saying how to fix it", () => {
