@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { alternate, runQuiet, stopperFor } from "./measure.mjs";
+import { alternate, countLines, runQuiet, stopperFor } from "./measure.mjs";
 
 const CLIENT_ID = "bbbbbbbb-0000-4000-8000-00000000bea7";
 const CLIENT_SECRET = "bench-entra-client-secret";
@@ -104,11 +104,6 @@ function writeEntraConfig(path, { graph, stateDir }) {
     ].join("\n"),
   );
 }
-
-const countLines = (path, pattern) =>
-  readFileSync(path, "utf8")
-    .split("\n")
-    .filter((line) => pattern.test(line)).length;
 
 export async function benchGraph({ root, nodeBinary, cli, work, plan, log, withServer, timeCommand, keep }) {
   const outcomes = [];

@@ -84,6 +84,13 @@ export async function timeCommand(command, args, { env, cwd, stdoutFile } = {}) 
   }
 }
 
+/** Lines of a file that match a pattern (rows of a CSV the CLI wrote, say). */
+export function countLines(path, pattern) {
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter((line) => pattern.test(line)).length;
+}
+
 export function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);

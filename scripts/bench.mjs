@@ -36,7 +36,14 @@ import {
 } from "../bench/directory.mjs";
 import { fetchToken, startEmulatorProcess } from "../bench/emulator.mjs";
 import { benchGraph, GRAPH_PLANS, writeGraphReport } from "../bench/graph.mjs";
-import { alternate, killActiveCommands, runQuiet, summarize, timeCommand } from "../bench/measure.mjs";
+import {
+  alternate,
+  countLines,
+  killActiveCommands,
+  runQuiet,
+  summarize,
+  timeCommand,
+} from "../bench/measure.mjs";
 import { OFFICES } from "../bench/people.mjs";
 import { writeReport } from "../bench/report.mjs";
 import { describeMachine, ensurePackages } from "../bench/setup.mjs";
@@ -143,11 +150,6 @@ function writeConfig(path, { ldapUrl, caFile, stateDir, ilobby }) {
     ].join("\n"),
   );
 }
-
-const countLines = (path, pattern) =>
-  readFileSync(path, "utf8")
-    .split("\n")
-    .filter((line) => pattern.test(line)).length;
 
 async function benchDirectory(work, tls, userCount) {
   const dir = join(work, `directory-${userCount}`);

@@ -13,7 +13,7 @@ import { type PlanTarget, parsePlan, type SavedPlan } from "../core/plan-file.ts
 import { createRowTableBuilder, type RowTable } from "../core/row-table.ts";
 import type { ResolvedTarget } from "../core/targets.ts";
 import type { AddressBookTarget, Clock, PlanStore, RunLog, StateStore } from "./ports.ts";
-import { exitCodeFor, handOver, type TargetOutcome } from "./run-sync.ts";
+import { exitCodeFor, handOver, outcomeSummary, type TargetOutcome } from "./run-sync.ts";
 
 export interface ApplyPlanOptions {
   runId: string;
@@ -231,16 +231,7 @@ export async function applyPlan(
     exitCode,
     durationMs,
     planRunId: plan.runId,
-    targets: outcomes.map((outcome) => ({
-      target: outcome.target,
-      status: outcome.status,
-      rows: outcome.rows,
-      added: outcome.diff.added.length,
-      updated: outcome.diff.updated.length,
-      renamed: outcome.diff.renamed.length,
-      disabled: outcome.diff.disabled.length,
-      ...(outcome.error ? { error: outcome.error.message } : {}),
-    })),
+    targets: outcomes.map(outcomeSummary),
   });
   return { targets: outcomes, exitCode, durationMs };
 }

@@ -182,19 +182,24 @@ export async function runSync(
   log.event("run-finished", {
     exitCode,
     durationMs: totalMs,
-    targets: outcomes.map((outcome) => ({
-      target: outcome.target,
-      status: outcome.status,
-      rows: outcome.rows,
-      added: outcome.diff.added.length,
-      updated: outcome.diff.updated.length,
-      renamed: outcome.diff.renamed.length,
-      disabled: outcome.diff.disabled.length,
-      unchanged: outcome.diff.unchanged,
-      ...(outcome.error ? { error: outcome.error.message } : {}),
-    })),
+    targets: outcomes.map(outcomeSummary),
   });
   return result;
+}
+
+/** One target's result as the `*-finished` events of log.file record it. */
+export function outcomeSummary(outcome: TargetOutcome) {
+  return {
+    target: outcome.target,
+    status: outcome.status,
+    rows: outcome.rows,
+    added: outcome.diff.added.length,
+    updated: outcome.diff.updated.length,
+    renamed: outcome.diff.renamed.length,
+    disabled: outcome.diff.disabled.length,
+    unchanged: outcome.diff.unchanged,
+    ...(outcome.error ? { error: outcome.error.message } : {}),
+  };
 }
 
 function guardCause(reason: GuardStop, stateLocation: string): string {

@@ -10,6 +10,7 @@ import {
   type DeliveryOptions,
   deliverToTarget,
   exitCodeFor,
+  outcomeSummary,
   type TargetOutcome,
 } from "./run-sync.ts";
 
@@ -52,18 +53,7 @@ export async function uploadCsvFile(
   log.event("run-finished", {
     exitCode: exitCodeFor([outcome]),
     durationMs: clock.now() - started,
-    targets: [
-      {
-        target: outcome.target,
-        status: outcome.status,
-        rows: outcome.rows,
-        added: outcome.diff.added.length,
-        updated: outcome.diff.updated.length,
-        disabled: outcome.diff.disabled.length,
-        unchanged: outcome.diff.unchanged,
-        ...(outcome.error ? { error: outcome.error.message } : {}),
-      },
-    ],
+    targets: [outcomeSummary(outcome)],
   });
   return { check, outcome };
 }

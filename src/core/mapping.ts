@@ -229,20 +229,36 @@ function keepOnePerEmail(candidates: readonly MappedRecord[]): {
   for (const { candidate, email } of keyed) {
     const kept = records.at(-1);
     if (kept && keptEmail === email) {
-      const why =
-        kept.sourceIndex < candidate.sourceIndex ? "it comes from an earlier source" : "its DN sorts first";
-      duplicates.push({
-        ref: candidate.ref,
-        email: candidate.row.EMAIL,
-        reason: "duplicate-email",
-        message: `EMAIL "${candidate.row.EMAIL}" is also used by ${kept.ref}, which is kept (${why})`,
-      });
+      duplicates.push(
+        duplicateEmail(
+          candidate.ref,
+          candidate.row.EMAIL,
+          kept.ref,
+          kept.sourceIndex < candidate.sourceIndex,
+        ),
+      );
       continue;
     }
     records.push(candidate);
     keptEmail = email;
   }
   return { records, duplicates };
+}
+
+/** The report of a record left out because a record kept before it has the same EMAIL. */
+export function duplicateEmail(
+  ref: string,
+  email: string,
+  keptRef: string,
+  keptFromEarlierSource: boolean,
+): SkippedRecord {
+  const why = keptFromEarlierSource ? "it comes from an earlier source" : "its DN sorts first";
+  return {
+    ref,
+    email,
+    reason: "duplicate-email",
+    message: `EMAIL "${email}" is also used by ${keptRef}, which is kept (${why})`,
+  };
 }
 
 export function compareSkipped(a: { ref: string }, b: { ref: string }): number {

@@ -10,6 +10,7 @@ import {
   compareSkipped,
   compareText,
   createRecordMapper,
+  duplicateEmail,
   type RecordWarning,
   type SiteSource,
   type SkippedRecord,
@@ -145,17 +146,14 @@ export function createPlanBuilder(config: Config): PlanBuilder {
       for (const candidate of order) {
         const previous = kept.at(-1);
         if (previous !== undefined && keys[previous] === keys[candidate]) {
-          const email = (JSON.parse(encodedOf(candidate)) as string[])[4] as string;
-          const why =
-            (sourceIndexes[previous] as number) < (sourceIndexes[candidate] as number)
-              ? "it comes from an earlier source"
-              : "its DN sorts first";
-          skipped.push({
-            ref: refOf(candidate),
-            email,
-            reason: "duplicate-email",
-            message: `EMAIL "${email}" is also used by ${refOf(previous)}, which is kept (${why})`,
-          });
+          skipped.push(
+            duplicateEmail(
+              refOf(candidate),
+              (JSON.parse(encodedOf(candidate)) as string[])[4] as string,
+              refOf(previous),
+              (sourceIndexes[previous] as number) < (sourceIndexes[candidate] as number),
+            ),
+          );
           continue;
         }
         // Split between targets by SITE; a record no target covers is reported, never guessed.
